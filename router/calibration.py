@@ -1,0 +1,118 @@
+"""Fitting the decision thresholds on held-out folds of the training data, and storing them."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sklearn.model_selection import StratifiedKFold
+
+from .classifier import IntentClassifier
+from .fuzzy import TermMatcher
+from .pack import CALIBRATION_FILE, Pack
+from .policy import Policy, fit_policy
+from .text import normalise
+
+__all__ = ["CalibrationResult", "fit_calibration", "policy_from_calibration", "write_calibration"]
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """Thresholds fitted on out-of-fold scores, with what they were fitted on."""
+
+    policy: Policy
+    utility: float
+    folds: int
+    fingerprint: str
+    n_examples: int
+
+
+def out_of_fold_scores(
+    pack: Pack,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    classifier: IntentClassifier | None = None,
+    matcher: TermMatcher | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Model logits and fuzzy scores of every training example, from a model that never saw it.
+
+    Returns logits, fuzzy scores, true class indices and the class order.
+    """
+    from .routing import fit_models, prepare_normalised
+
+    texts, labels = pack.training_data()
+    normalised = [normalise(t) for t in texts]
+    classes = sorted(set(labels))
+    truth = np.array([classes.index(label) for label in labels])
+    logits = np.zeros((len(texts), len(classes)))
+    fuzzy = np.zeros((len(texts), len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, held in splitter.split(normalised, truth):
+        clf, fm = fit_models(
+            pack,
+            [normalised[i] for i in train],
+            [labels[i] for i in train],
+            classifier=classifier,
+            matcher=matcher,
+        )
+        assert [str(c) for c in clf.classes_] == classes
+        prepared = [prepare_normalised(fm, normalised[i].split()) for i in held]
+        logits[held] = clf.decision_function([p[0] for p in prepared])
+        fuzzy[held] = np.stack([fm.unit_scores(p[2], classes) for p in prepared])
+    return logits, fuzzy, truth, classes
+
+
+def fit_calibration(
+    pack: Pack,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    classifier: IntentClassifier | None = None,
+    matcher: TermMatcher | None = None,
+) -> CalibrationResult:
+    """Fit temperature, fuzzy weight, floor and margin on ``folds``-fold held-out scores."""
+    logits, fuzzy, truth, classes = out_of_fold_scores(
+        pack, folds=folds, seed=seed, classifier=classifier, matcher=matcher
+    )
+    oos = classes.index(pack.out_of_scope_unit) if pack.out_of_scope_unit in classes else None
+    policy, score = fit_policy(logits, fuzzy, truth, oos)
+    return CalibrationResult(
+        policy=policy,
+        utility=round(score, 4),
+        folds=folds,
+        fingerprint=pack.fingerprint(),
+        n_examples=len(truth),
+    )
+
+
+def policy_from_calibration(pack: Pack) -> Policy | None:
+    """The pack's stored policy, or None when absent or fitted on other training data."""
+    data = pack.calibration
+    if not data or data.get("fingerprint") != pack.fingerprint():
+        return None
+    return Policy(**{k: float(v) for k, v in data["policy"].items()})
+
+
+def write_calibration(pack: Pack, result: CalibrationResult, path: Path | None = None) -> Path:
+    """Store ``result`` as ``intents/calibration.yaml`` of the pack (or at ``path``)."""
+    target = path or pack.intents_dir / CALIBRATION_FILE
+    document = {
+        "calibration": {
+            "fingerprint": result.fingerprint,
+            "policy": result.policy.as_dict(),
+            "held_out_utility": result.utility,
+            "folds": result.folds,
+            "examples": result.n_examples,
+            "fitted": _dt.date.today().isoformat(),
+        }
+    }
+    header = (
+        "# Written by `ai-office calibrate`: decision thresholds fitted on held-out folds of\n"
+        "# the training data. Do not edit by hand; re-run the command after changing intents.\n"
+    )
+    target.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return target

@@ -1,0 +1,176 @@
+"""The ``ai-office`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import RouterError
+
+if TYPE_CHECKING:
+    from .routing import Router
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def pack_option(func: F) -> F:
+    """The ``--pack PATH`` option shared by every command that routes."""
+    return click.option(
+        "--pack",
+        type=click.Path(exists=True, file_okay=False, dir_okay=True),
+        default=None,
+        envvar="AI_OFFICE_PACK",
+        help="Knowledge pack folder (corpus/ and intents/). Default: the bundled AI Office pack.",
+    )(func)
+
+
+def load_router(pack: str | None) -> Router:
+    """Load and fit the router, lazily importing the heavy parts."""
+    from .routing import Router
+
+    return Router.load(pack)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into ``Error: ...`` on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RouterError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def use_color() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="ai-office")
+def cli() -> None:
+    """Route questions to the EU AI Office unit responsible, quoting its mandate."""
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--why", is_flag=True, help="Also print the evidence behind the decision.")
+@pack_option
+@handle_errors
+def ask(question: tuple[str, ...], as_json: bool, why: bool, pack: str | None) -> None:
+    """Answer one QUESTION: the unit responsible and its mandate, quoted with a citation.
+
+    Example: ai-office ask "who handles systemic-risk testing?"
+    """
+    from .render import render_decision, render_evidence
+
+    decision = load_router(pack).route(" ".join(question))
+    if as_json:
+        click.echo(json.dumps(decision.to_dict(), ensure_ascii=False))
+        return
+    click.echo(render_decision(decision, color=use_color()))
+    if why:
+        click.echo()
+        click.echo(render_evidence(decision))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the units as a JSON list.")
+@pack_option
+@handle_errors
+def units(as_json: bool, pack: str | None) -> None:
+    """List the units with their mandates and citations."""
+    from .pack import load_pack
+    from .render import render_unit
+
+    loaded = load_pack(pack)
+    if as_json:
+        rows = [
+            {
+                "id": u.id,
+                "name": u.name,
+                "aliases": list(u.aliases),
+                "mandate": u.mandate,
+                "citation": str(u.citation) if u.citation else None,
+            }
+            for u in loaded.units
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo("\n\n".join(render_unit(u, color=use_color()) for u in loaded.units))
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--errors", "show_errors", is_flag=True, help="List the misrouted inquiries.")
+@pack_option
+@handle_errors
+def eval_(file: str, as_json: bool, show_errors: bool, pack: str | None) -> None:
+    """Measure the router on FILE of labelled inquiries (YAML, JSONL or CSV).
+
+    Each record has `text` and `unit`; use `out_of_scope` for questions that are not for
+    the pack. Prints accuracy, macro-F1, out-of-scope precision and recall, the clarify
+    rate and the confusion matrix (rows: truth, columns: prediction).
+    """
+    from .evaluate import evaluate, read_labelled
+    from .render import render_evaluation
+
+    result = evaluate(load_router(pack), read_labelled(file))
+    if as_json:
+        data = result.to_dict()
+        if not show_errors:
+            data.pop("errors")
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_evaluation(result, show_errors=show_errors))
+
+
+@cli.command()
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
+@click.option(
+    "--check", is_flag=True, help="Only report whether the stored calibration is current."
+)
+@pack_option
+@handle_errors
+def calibrate(folds: int, check: bool, pack: str | None) -> None:
+    """Fit the decision thresholds on held-out folds and store them with the pack.
+
+    Writes intents/calibration.yaml; run it after changing the training data.
+    """
+    from .calibration import fit_calibration, policy_from_calibration, write_calibration
+    from .pack import load_pack
+
+    loaded = load_pack(pack)
+    if check:
+        if policy_from_calibration(loaded) is None:
+            raise click.ClickException(
+                "the stored calibration is missing or stale; run 'ai-office calibrate'"
+            )
+        click.echo("calibration is current")
+        return
+    result = fit_calibration(loaded, folds=folds)
+    path = write_calibration(loaded, result)
+    click.echo(f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    # Die quietly when the reader of a pipe goes away (`ai-office units | head`).
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    cli.main(args=argv, prog_name="ai-office")

@@ -1,0 +1,158 @@
+"""The fuzzy half of the router: spelling correction and key-term matching with rapidfuzz."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from .errors import NotFittedError
+from .text import normalise
+
+__all__ = ["TermMatch", "TermMatcher"]
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """A unit's alias or key term found in a question."""
+
+    unit: str
+    term: str
+    matched: str
+    score: float
+    weight: float
+
+
+class TermMatcher:
+    """Correct misspelled words to the training vocabulary, then find units' key terms.
+
+    TF-IDF misses a key term that is misspelled badly or written as an acronym it has seen
+    rarely; this matcher catches those. Each term's weight is how reliably it pointed to its
+    unit in the training data (Laplace-smoothed precision), so a word that every unit uses
+    ("AI Office") counts for little.
+
+    Parameters:
+        score_cutoff: the least rapidfuzz ``ratio`` (0-100) for a spelling correction.
+        min_length: shorter words are never corrected (too many near neighbours).
+        cache_size: corrections remembered; inquiry logs repeat their misspellings.
+    """
+
+    def __init__(
+        self, *, score_cutoff: float = 84.0, min_length: int = 5, cache_size: int = 100_000
+    ) -> None:
+        self.score_cutoff = score_cutoff
+        self.min_length = min_length
+        self.cache_size = cache_size
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        terms: Mapping[str, Iterable[str]],
+    ) -> TermMatcher:
+        """Learn the vocabulary from normalised ``texts`` and weigh each unit's ``terms``."""
+        vocabulary: set[str] = set()
+        for text in texts:
+            vocabulary.update(text.split())
+        index: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
+        for unit, unit_terms in terms.items():
+            for term in unit_terms:
+                words = tuple(normalise(term).split())
+                if words:
+                    vocabulary.update(words)
+                    index[words[0]].append((words, unit, term))
+        self.vocabulary_ = frozenset(vocabulary)
+        by_length: dict[int, list[str]] = defaultdict(list)
+        for word in sorted(vocabulary):
+            by_length[len(word)].append(word)
+        self.by_length_ = dict(by_length)
+        self.index_ = dict(index)
+        self.weights_ = self._term_weights(texts, labels)
+        self.cache_: dict[str, str | None] = {}
+        return self
+
+    def _term_weights(
+        self, texts: Sequence[str], labels: Sequence[str]
+    ) -> dict[tuple[tuple[str, ...], str], float]:
+        padded = [f" {t} " for t in texts]
+        weights = {}
+        for entries in self.index_.values():
+            for words, unit, _term in entries:
+                needle = f" {' '.join(words)} "
+                hits = [label for text, label in zip(padded, labels) if needle in text]
+                own = sum(1 for label in hits if label == unit)
+                weights[(words, unit)] = (own + 1) / (len(hits) + 2)
+        return weights
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "vocabulary_"):
+            raise NotFittedError("this TermMatcher is not fitted yet; call fit() first")
+
+    def correct_word(self, word: str) -> str | None:
+        """The closest vocabulary word to an unknown ``word``, or None."""
+        if word in self.cache_:
+            return self.cache_[word]
+        best: tuple[str, float] | None = None
+        n = len(word)
+        for length in (n - 1, n, n + 1):
+            candidates = self.by_length_.get(length)
+            if not candidates:
+                continue
+            hit = process.extractOne(
+                word, candidates, scorer=fuzz.ratio, score_cutoff=self.score_cutoff
+            )
+            if hit is not None and (best is None or hit[1] > best[1]):
+                best = (hit[0], hit[1])
+        result = best[0] if best else None
+        if len(self.cache_) >= self.cache_size:
+            self.cache_.clear()
+        self.cache_[word] = result
+        return result
+
+    def correct(self, words: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """Replace unknown words by their closest vocabulary word.
+
+        Returns the corrected words and the ``(original, correction)`` pairs.
+        """
+        self._check_fitted()
+        out: list[str] = []
+        corrections: list[tuple[str, str]] = []
+        for word in words:
+            if word in self.vocabulary_ or len(word) < self.min_length or not word.isalpha():
+                out.append(word)
+                continue
+            fixed = self.correct_word(word)
+            if fixed is None:
+                out.append(word)
+            else:
+                out.append(fixed)
+                corrections.append((word, fixed))
+        return out, corrections
+
+    def match(self, words: Sequence[str], original: Sequence[str]) -> list[TermMatch]:
+        """Key terms found in the corrected ``words``; ``original`` is before correction."""
+        self._check_fitted()
+        found: dict[tuple[str, str], TermMatch] = {}
+        for i, word in enumerate(words):
+            for term_words, unit, term in self.index_.get(word, ()):
+                n = len(term_words)
+                if tuple(words[i : i + n]) != term_words:
+                    continue
+                typed = " ".join(original[i : i + n])
+                score = fuzz.ratio(typed, " ".join(term_words)) / 100.0
+                weight = self.weights_[(term_words, unit)]
+                key = (unit, term)
+                if key not in found or found[key].score < score:
+                    found[key] = TermMatch(unit, term, typed, round(score, 4), round(weight, 4))
+        return sorted(found.values(), key=lambda m: -m.score * m.weight)
+
+    def unit_scores(self, matches: Iterable[TermMatch], classes: Sequence[str]) -> np.ndarray:
+        """One score in [0, 1] per class: 1 - prod(1 - score * weight) over its matches."""
+        position = {c: i for i, c in enumerate(classes)}
+        miss = np.ones(len(classes))
+        for m in matches:
+            miss[position[m.unit]] *= 1.0 - m.score * m.weight
+        return 1.0 - miss

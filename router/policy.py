@@ -1,0 +1,128 @@
+"""Fusing the two scores and turning them into a decision; fitting the thresholds for it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .classifier import softmax
+
+__all__ = ["Policy", "decide_many", "fit_policy", "fuse"]
+
+ROUTED, CLARIFY, OUT_OF_SCOPE = "routed", "clarify", "out_of_scope"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The fitted numbers that turn model logits and fuzzy scores into a decision.
+
+    Attributes:
+        temperature: divides the model's logits before the softmax (calibration).
+        fuzzy_weight: how much one unit's fuzzy term score adds to its probability.
+        floor: below this fused probability the best unit is not trusted: out of scope.
+        margin: when the best two units are closer than this, ask back (clarify).
+    """
+
+    temperature: float = 1.0
+    fuzzy_weight: float = 0.3
+    floor: float = 0.45
+    margin: float = 0.1
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+
+
+def fuse(logits: np.ndarray, fuzzy: np.ndarray, policy: Policy) -> np.ndarray:
+    """Fused probabilities: calibrated model probabilities plus weighted fuzzy evidence."""
+    fused = softmax(logits, policy.temperature) + policy.fuzzy_weight * fuzzy
+    fused /= fused.sum(axis=1, keepdims=True)
+    return fused
+
+
+def decide_many(
+    fused: np.ndarray, oos_index: int | None, policy: Policy
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Decide for each row of ``fused``.
+
+    Returns the decisions, the best and second-best in-scope class indices, and the
+    confidence of each decision (the fused probability that it is right).
+    """
+    scores = fused.copy()
+    oos_p = np.zeros(len(fused))
+    if oos_index is not None:
+        oos_p = fused[:, oos_index].copy()
+        scores[:, oos_index] = -1.0
+    order = np.argsort(-scores, axis=1)
+    best, second = order[:, 0], order[:, 1]
+    rows = np.arange(len(fused))
+    p1, p2 = scores[rows, best], scores[rows, second]
+    decisions: list[str] = []
+    confidence = np.empty(len(fused))
+    for i in range(len(fused)):
+        if oos_p[i] > p1[i] or p1[i] < policy.floor:
+            decisions.append(OUT_OF_SCOPE)
+            confidence[i] = 1.0 - p1[i]
+        elif p1[i] - p2[i] < policy.margin:
+            decisions.append(CLARIFY)
+            confidence[i] = p1[i] + p2[i]
+        else:
+            decisions.append(ROUTED)
+            confidence[i] = p1[i]
+    return decisions, best, second, np.clip(confidence, 0.0, 1.0)
+
+
+def utility(
+    decisions: Sequence[str],
+    best: np.ndarray,
+    second: np.ndarray,
+    truth: np.ndarray,
+    oos_index: int | None,
+) -> float:
+    """The objective thresholds are fitted to: balanced over in-scope and out-of-scope.
+
+    A right routing or a right refusal scores 1; asking back between two units, one of them
+    right, scores 0.5 (it costs the person a turn); anything else 0.
+    """
+    decisions_arr = np.asarray(decisions)
+    is_oos = truth == oos_index if oos_index is not None else np.zeros(len(truth), bool)
+    score = np.zeros(len(truth))
+    score[(decisions_arr == ROUTED) & (best == truth)] = 1.0
+    clar = (decisions_arr == CLARIFY) & ((best == truth) | (second == truth))
+    score[clar] = 0.5
+    score[is_oos & (decisions_arr == OUT_OF_SCOPE)] = 1.0
+    parts = [score[~is_oos].mean()] if (~is_oos).any() else []
+    if is_oos.any():
+        parts.append(score[is_oos].mean())
+    return float(np.mean(parts))
+
+
+def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature minimising the negative log-likelihood of held-out predictions."""
+    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 41))
+    rows = np.arange(len(truth))
+    nll = [-np.log(softmax(logits, t)[rows, truth] + 1e-12).mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def fit_policy(
+    logits: np.ndarray, fuzzy: np.ndarray, truth: np.ndarray, oos_index: int | None
+) -> tuple[Policy, float]:
+    """Choose temperature, fuzzy weight, floor and margin on held-out (out-of-fold) scores.
+
+    Returns the policy and its utility on those scores.
+    """
+    temperature = fit_temperature(logits, truth)
+    best_policy, best_score = Policy(temperature=temperature), -1.0
+    for weight in (0.0, 0.1, 0.2, 0.3, 0.5, 0.8):
+        fused = fuse(logits, fuzzy, Policy(temperature=temperature, fuzzy_weight=weight))
+        for floor in np.arange(0.20, 0.75, 0.025):
+            for margin in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15):
+                policy = Policy(temperature, weight, float(floor), margin)
+                decisions, best, second, _ = decide_many(fused, oos_index, policy)
+                score = utility(decisions, best, second, truth, oos_index)
+                # Ties go to the simpler policy: less fuzzy weight, lower floor, less asking.
+                if score > best_score + 1e-9:
+                    best_policy, best_score = policy, score
+    return best_policy, best_score

@@ -1,0 +1,151 @@
+"""Plain-text rendering of decisions, units and evaluations for terminals (no printing here)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import click
+
+from .evaluate import Evaluation
+from .pack import Unit
+from .results import Decision
+from .text import clean_for_display
+
+__all__ = [
+    "confidence_words",
+    "render_decision",
+    "render_evaluation",
+    "render_evidence",
+    "render_unit",
+]
+
+
+def _width(width: int | None) -> int:
+    if width is None:
+        width = shutil.get_terminal_size((88, 24)).columns
+    return max(40, min(width, 100))
+
+
+def _style(text: str, color: bool, **kwargs: object) -> str:
+    return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
+
+
+def confidence_words(confidence: float) -> str:
+    """Say a confidence in words a person reads at a glance."""
+    if confidence >= 0.85:
+        return "high confidence"
+    if confidence >= 0.6:
+        return "fair confidence"
+    return "low confidence"
+
+
+def _quote_lines(unit: Unit, width: int, color: bool, indent: str = "") -> list[str]:
+    if unit.mandate is None:
+        return []
+    bar = _style("\u2502 ", color, fg="cyan")
+    body = textwrap.wrap(
+        f"\u201c{unit.mandate}\u201d", width=width - len(indent) - 2, break_on_hyphens=False
+    )
+    lines = [indent + bar + _style(line, color, italic=True) for line in body]
+    if unit.citation is not None:
+        cite = textwrap.wrap(
+            f"\u2014 {unit.citation}",
+            width=width - len(indent) - 2,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines += [indent + "  " + _style(line, color, dim=True) for line in cite]
+    return lines
+
+
+def render_unit(unit: Unit, *, color: bool = False, width: int | None = None) -> str:
+    """A unit's name and id, then its mandate quoted with the citation."""
+    w = _width(width)
+    head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
+    return "\n".join([head, *_quote_lines(unit, w, color, indent="  ")])
+
+
+def render_decision(decision: Decision, *, color: bool = False, width: int | None = None) -> str:
+    """The whole answer to one question, wrapped to the terminal width."""
+    w = _width(width)
+    lines: list[str] = []
+    wrap = lambda s: textwrap.wrap(s, width=w) or [""]  # noqa: E731
+    confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
+    if decision.decision == "routed" and decision.unit is not None:
+        unit = decision.unit
+        lines += wrap(decision.answer.lead)
+        lines.append(
+            _style("\u2192 " + unit.name, color, bold=True, fg="green")
+            + " "
+            + _style(confidence, color, dim=True)
+        )
+        lines += _quote_lines(unit, w, color, indent="  ")
+    elif decision.decision == "clarify":
+        lines += wrap(decision.answer.lead + " " + _style(confidence, color, dim=True))
+        for number, unit in enumerate(decision.candidates, start=1):
+            lines.append("")
+            lines.append(_style(f"  {number}. {unit.name}", color, bold=True, fg="yellow"))
+            lines += _quote_lines(unit, w, color, indent="     ")
+        lines.append("")
+        lines += wrap("Answer 1 or 2, or name the unit, or rephrase your question.")
+    else:
+        lines += wrap(decision.answer.lead)
+    for note in decision.evidence.notes:
+        lines.append(_style(f"(note: {note})", color, dim=True))
+    return "\n".join(lines)
+
+
+def render_evidence(decision: Decision) -> str:
+    """Why: matched terms, spelling fixes, weighing words, and the top scores."""
+    ev = decision.evidence
+    lines = [f"Question: {clean_for_display(decision.text)[:200]}"]
+    lines.append(f"Decision: {decision.decision} (confidence {decision.confidence:.2f})")
+    if ev.matched_terms:
+        terms = ", ".join(
+            f"{m.term!r} -> {m.unit} (typed {m.matched!r}, weight {m.weight:.2f})"
+            for m in ev.matched_terms[:8]
+        )
+        lines.append(f"Matched terms: {terms}")
+    if ev.corrections:
+        lines.append("Spelling: " + ", ".join(f"{a} -> {b}" for a, b in ev.corrections))
+    if ev.weighing_terms:
+        lines.append("Weighing words: " + ", ".join(f"{t} ({w:.2f})" for t, w in ev.weighing_terms))
+    top = ", ".join(f"{a.unit.id} {a.score:.2f}" for a in decision.alternatives[:3])
+    lines.append(f"Top units: {top}")
+    model = dict(ev.model_scores)
+    oos = [v for k, v in model.items() if k not in {a.unit.id for a in decision.alternatives}]
+    if oos:
+        lines.append(f"Out-of-scope probability (model): {oos[0]:.2f}")
+    for note in ev.notes:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines)
+
+
+def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
+    """Metrics and the confusion matrix as an aligned table."""
+    lines = [
+        f"inquiries           {result.n}",
+        f"accuracy            {result.accuracy:.3f}",
+        f"in-scope accuracy   {result.in_scope_accuracy:.3f}",
+        f"macro-F1            {result.macro_f1:.3f}",
+        f"out-of-scope prec.  {result.oos_precision:.3f}",
+        f"out-of-scope recall {result.oos_recall:.3f}",
+        f"clarify rate        {result.clarify_rate:.3f}"
+        f"  (right unit among the two: {result.clarify_hit_rate:.3f})",
+        "",
+        "confusion matrix (rows: truth, columns: prediction)",
+    ]
+    short = [label[:12] for label in result.labels]
+    head_w = max(len(label) for label in result.labels)
+    lines.append(" " * (head_w + 1) + " ".join(f"{s:>12}" for s in short))
+    for label, row in zip(result.labels, result.confusion):
+        if not any(row) and label.startswith("("):
+            continue
+        lines.append(f"{label:<{head_w}} " + " ".join(f"{n:>12}" for n in row))
+    if show_errors and result.errors:
+        lines += ["", "misrouted:"]
+        for e in result.errors:
+            text = clean_for_display(e["text"])[:100]
+            lines.append(f"  want {e['want']}, got {e['got']} ({e['confidence']}): {text}")
+    return "\n".join(lines)

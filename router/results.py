@@ -1,0 +1,112 @@
+"""The public result types: frozen dataclasses with named fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .fuzzy import TermMatch
+from .pack import Citation, Unit
+
+__all__ = ["Alternative", "Answer", "Decision", "Evidence", "Quote"]
+
+DecisionKind = Literal["routed", "clarify", "out_of_scope"]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim passage from a source document, with its citation."""
+
+    unit_id: str
+    text: str
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to tell the person: a lead sentence, then any verbatim quotes.
+
+    ``str(answer)`` is the whole answer as plain text.
+    """
+
+    lead: str
+    quotes: tuple[Quote, ...] = ()
+    text: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return self.text or self.lead
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A unit and its fused score, for ranking."""
+
+    unit: Unit
+    score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why the router decided as it did.
+
+    Attributes:
+        matched_terms: aliases and key terms found in the question (after spelling fixes).
+        weighing_terms: the question's words that weighed most for the best unit.
+        corrections: ``(typed, corrected)`` words fixed against the training vocabulary.
+        model_scores: the classifier's calibrated probability per class (incl. out of scope).
+        fuzzy_scores: the term matcher's score per unit.
+        truncated: the question was longer than the limit and only its start was routed.
+        notes: anything else worth telling (why it was truncated, empty of words, ...).
+    """
+
+    matched_terms: tuple[TermMatch, ...] = ()
+    weighing_terms: tuple[tuple[str, float], ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
+    model_scores: tuple[tuple[str, float], ...] = ()
+    fuzzy_scores: tuple[tuple[str, float], ...] = ()
+    truncated: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The router's answer to one question.
+
+    Attributes:
+        text: the question as routed, cleaned for display (cut to the length limit).
+        decision: ``routed``, ``clarify`` (the best two are close) or ``out_of_scope``.
+        unit: the unit responsible when routed; None otherwise.
+        confidence: the fused probability, in [0, 1], that the decision is right.
+        alternatives: every unit with its fused score, best first.
+        evidence: matched terms, weighing words and the scores behind the decision.
+        answer: the reply, with quoted mandates and citations.
+    """
+
+    text: str
+    decision: DecisionKind
+    unit: Unit | None
+    confidence: float
+    alternatives: tuple[Alternative, ...]
+    evidence: Evidence
+    answer: Answer
+
+    @property
+    def candidates(self) -> tuple[Unit, ...]:
+        """The units to choose between: the two best when clarifying, else the unit."""
+        if self.decision == "clarify":
+            return tuple(a.unit for a in self.alternatives[:2])
+        return (self.unit,) if self.unit is not None else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: ``text, decision, unit, unit_name, confidence, ...``."""
+        return {
+            "text": self.text,
+            "decision": self.decision,
+            "unit": self.unit.id if self.unit else None,
+            "unit_name": self.unit.name if self.unit else None,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [
+                {"unit": a.unit.id, "score": round(a.score, 4)} for a in self.alternatives
+            ],
+            "answer": str(self.answer),
+        }

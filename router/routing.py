@@ -1,0 +1,302 @@
+"""The Router: fits a pack and routes questions to units."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process, utils
+
+from .answers import AnswerBook
+from .classifier import IntentClassifier
+from .errors import InputError, NotFittedError, UnknownUnitError
+from .fuzzy import TermMatch, TermMatcher
+from .pack import Pack, Unit, load_pack
+from .policy import CLARIFY, ROUTED, Policy, decide_many, fuse
+from .results import Alternative, Decision, Evidence
+from .text import MAX_CHARS, clean_for_display, normalise
+
+__all__ = ["Router", "StaleCalibrationWarning"]
+
+#: Questions are routed in chunks of this many: big enough to vectorise, small enough
+#: to keep memory flat on long streams.
+CHUNK_SIZE = 2048
+
+
+class StaleCalibrationWarning(UserWarning):
+    """The pack's stored calibration was fitted on different training data."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    text: str
+    normalised: str
+    corrections: tuple[tuple[str, str], ...]
+    matches: tuple[TermMatch, ...]
+    truncated: bool
+
+
+class Router:
+    """Routes free-text questions to the unit of a pack that handles them.
+
+    Follows scikit-learn's estimator conventions: ``__init__`` stores settings, :meth:`fit`
+    learns from a :class:`~router.pack.Pack`. Most callers want :meth:`load`::
+
+        router = Router.load()            # the bundled EU AI Office pack
+        decision = router.route("who fines GPAI providers?")
+
+    Parameters:
+        classifier: an unfitted :class:`IntentClassifier` (default settings if None).
+        matcher: an unfitted :class:`TermMatcher` (default settings if None).
+        policy: thresholds to use instead of the pack's stored calibration.
+    """
+
+    def __init__(
+        self,
+        *,
+        classifier: IntentClassifier | None = None,
+        matcher: TermMatcher | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.matcher = matcher
+        self.policy = policy
+
+    @classmethod
+    def load(cls, pack: str | Path | Pack | None = None, **settings: object) -> Router:
+        """Load a pack (None: the bundled AI Office pack; or a pack folder) and fit on it."""
+        loaded = pack if isinstance(pack, Pack) else load_pack(pack)
+        return cls(**settings).fit(loaded)  # type: ignore[arg-type]
+
+    # -- fitting ------------------------------------------------------------------------
+
+    def fit(self, pack: Pack) -> Router:
+        """Fit the classifier and the term matcher on ``pack``; pick up its calibration.
+
+        Without a stored calibration (or with a stale one) the thresholds are fitted here
+        on held-out folds, which is slower; ``ai-office calibrate`` stores them.
+        """
+        from .calibration import fit_calibration, policy_from_calibration
+
+        self.pack_ = pack
+        texts, labels = pack.training_data()
+        normalised = [normalise(t) for t in texts]
+        self.classifier_, self.matcher_ = fit_models(
+            pack, normalised, labels, classifier=self.classifier, matcher=self.matcher
+        )
+        self.classes_ = [str(c) for c in self.classifier_.classes_]
+        self.oos_index_ = (
+            self.classes_.index(pack.out_of_scope_unit)
+            if pack.out_of_scope_unit in self.classes_
+            else None
+        )
+        self._unit_index = [
+            pack.unit(c) if c != pack.out_of_scope_unit else None for c in self.classes_
+        ]
+        if self.policy is not None:
+            self.policy_ = self.policy
+        else:
+            stored = policy_from_calibration(pack)
+            if stored is None:
+                if pack.calibration is not None:
+                    warnings.warn(
+                        f"the calibration in {pack.intents_dir} was fitted on other training "
+                        "data; refitting it now. Run 'ai-office calibrate' to store it.",
+                        StaleCalibrationWarning,
+                        stacklevel=2,
+                    )
+                stored = fit_calibration(
+                    pack, classifier=self.classifier, matcher=self.matcher
+                ).policy
+            self.policy_ = stored
+        self.answers_ = AnswerBook(pack)
+        self._unit_names = {u.id: u for u in pack.units}
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "policy_"):
+            raise NotFittedError("this Router is not fitted yet; use Router.load() or fit()")
+
+    # -- the public surface -------------------------------------------------------------
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        """The units of the fitted pack, in pack order."""
+        self._check_fitted()
+        return self.pack_.units
+
+    def unit(self, query: str) -> Unit:
+        """Find a unit by id, name or alias, forgiving typos; raises UnknownUnitError."""
+        self._check_fitted()
+        if query in self._unit_names:
+            return self._unit_names[query]
+        choices: dict[str, Unit] = {}
+        for u in self.pack_.units:
+            for label in (u.id, u.name, *u.aliases):
+                choices[label] = u
+        hit = process.extractOne(
+            query,
+            list(choices),
+            scorer=fuzz.WRatio,
+            processor=utils.default_process,  # rapidfuzz >= 3 does no lower-casing itself
+            score_cutoff=75,
+        )
+        if hit is None:
+            known = ", ".join(u.id for u in self.pack_.units)
+            raise UnknownUnitError(f"no unit matches {query!r}; known units: {known}")
+        return choices[hit[0]]
+
+    def route(self, text: str) -> Decision:
+        """Route one question.
+
+        Raises:
+            InputError: ``text`` is not a string, or is empty or only whitespace.
+        """
+        return self._route_chunk([text], offset=0)[0]
+
+    def route_many(
+        self, texts: Iterable[str], *, chunk_size: int = CHUNK_SIZE
+    ) -> Iterator[Decision]:
+        """Route many questions lazily, vectorised in chunks; same results as :meth:`route`.
+
+        Raises:
+            InputError: one of the texts is empty; the message gives its position.
+        """
+        self._check_fitted()
+        chunk: list[str] = []
+        offset = 0
+        for text in texts:
+            chunk.append(text)
+            if len(chunk) >= chunk_size:
+                yield from self._route_chunk(chunk, offset=offset)
+                offset += len(chunk)
+                chunk = []
+        if chunk:
+            yield from self._route_chunk(chunk, offset=offset)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _prepare(self, text: str, position: int | None) -> _Prepared:
+        where = "" if position is None else f" (item {position})"
+        if not isinstance(text, str):
+            raise InputError(f"expected the question as text, got {type(text).__name__}{where}")
+        truncated = len(text) > MAX_CHARS
+        if truncated:
+            text = text[:MAX_CHARS]
+        shown = clean_for_display(text)
+        if not shown:
+            raise InputError(f"the question is empty{where}: type a question about the units' work")
+        normalised, corrections, matches = prepare_normalised(
+            self.matcher_, normalise(shown).split()
+        )
+        return _Prepared(shown, normalised, corrections, matches, truncated)
+
+    def _route_chunk(self, texts: Sequence[str], *, offset: int) -> list[Decision]:
+        self._check_fitted()
+        single = len(texts) == 1 and offset == 0
+        prepared = [self._prepare(t, None if single else offset + i) for i, t in enumerate(texts)]
+        features = self.classifier_.transform([p.normalised for p in prepared])
+        logits = self.classifier_.decision_function(features)
+        fuzzy = np.stack([self.matcher_.unit_scores(p.matches, self.classes_) for p in prepared])
+        fused = fuse(logits, fuzzy, self.policy_)
+        model = fuse(logits, np.zeros_like(fuzzy), self.policy_)
+        decisions, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
+        in_scope = [i for i, u in enumerate(self._unit_index) if u is not None]
+        order = np.argsort(-fused[:, in_scope], axis=1)
+        results = []
+        for row, prep in enumerate(prepared):
+            kind = decisions[row]
+            first_unit = self._unit_index[best[row]]
+            second_unit = self._unit_index[second[row]]
+            assert first_unit is not None and second_unit is not None
+            if kind == ROUTED:
+                unit: Unit | None = first_unit
+                answer = self.answers_.routed(first_unit)
+            elif kind == CLARIFY:
+                unit = None
+                answer = self.answers_.clarify(first_unit, second_unit)
+            else:
+                unit = None
+                answer = self.answers_.out_of_scope(self.pack_.units)
+            alternatives = tuple(
+                Alternative(self._unit_index[in_scope[j]], float(fused[row, in_scope[j]]))  # type: ignore[arg-type]
+                for j in order[row]
+            )
+            results.append(
+                Decision(
+                    text=prep.text,
+                    decision=kind,  # type: ignore[arg-type]
+                    unit=unit,
+                    confidence=float(confidence[row]),
+                    alternatives=alternatives,
+                    evidence=self._evidence(prep, features, row, int(best[row]), model, fuzzy),
+                    answer=answer,
+                )
+            )
+        return results
+
+    def _evidence(
+        self,
+        prep: _Prepared,
+        features: object,
+        row: int,
+        best: int,
+        model: np.ndarray,
+        fuzzy: np.ndarray,
+    ) -> Evidence:
+        notes = []
+        if prep.truncated:
+            notes.append(
+                f"the question was longer than {MAX_CHARS} characters; routed on its start"
+            )
+        if not prep.normalised:
+            notes.append("the question has no words to route on")
+        return Evidence(
+            matched_terms=prep.matches,
+            weighing_terms=tuple(self.classifier_.top_terms(features, row, best)),  # type: ignore[arg-type]
+            corrections=prep.corrections,
+            model_scores=tuple(
+                (c, round(float(model[row, i]), 4)) for i, c in enumerate(self.classes_)
+            ),
+            fuzzy_scores=tuple(
+                (c, round(float(fuzzy[row, i]), 4))
+                for i, c in enumerate(self.classes_)
+                if fuzzy[row, i] > 0
+            ),
+            truncated=prep.truncated,
+            notes=tuple(notes),
+        )
+
+
+def prepare_normalised(
+    matcher: TermMatcher, words: list[str]
+) -> tuple[str, tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
+    """Spell-correct normalised words and find key terms: the text the classifier sees."""
+    corrected, corrections = matcher.correct(words)
+    matches = matcher.match(corrected, words)
+    return " ".join(corrected), tuple(corrections), tuple(matches)
+
+
+def fit_models(
+    pack: Pack,
+    normalised: Sequence[str],
+    labels: Sequence[str],
+    *,
+    classifier: IntentClassifier | None = None,
+    matcher: TermMatcher | None = None,
+) -> tuple[IntentClassifier, TermMatcher]:
+    """Fit fresh copies of the classifier and the matcher on normalised training texts."""
+    from sklearn.base import clone
+
+    clf = clone(classifier) if classifier is not None else IntentClassifier()
+    clf.fit(normalised, labels)
+    terms: dict[str, list[str]] = {u.id: [u.name, *u.aliases] for u in pack.units}
+    for intent in pack.intents:
+        if intent.unit in terms:
+            terms[intent.unit].extend(intent.terms)
+    fresh = TermMatcher() if matcher is None else TermMatcher(**matcher.__dict__)
+    fresh.fit(normalised, labels, terms)
+    return clf, fresh

@@ -1,0 +1,44 @@
+"""Text hygiene: normalising questions for matching and cleaning them for display."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["MAX_CHARS", "clean_for_display", "normalise", "tokens"]
+
+#: Questions longer than this are routed on their first ``MAX_CHARS`` characters.
+MAX_CHARS = 5000
+
+# C0/C1 controls, DEL, and the Unicode bidi overrides/isolates that can reorder a terminal
+# line; tab and newline are mapped to spaces rather than kept.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"\s+")
+# Letters and digits of any script; everything else separates words.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def clean_for_display(text: str) -> str:
+    """Return ``text`` safe to print: no control characters, whitespace collapsed.
+
+    Lone surrogates (from undecodable bytes) become U+FFFD so the result always encodes.
+    """
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def normalise(text: str) -> str:
+    """Fold ``text`` for matching: compatibility forms, case, accents, punctuation.
+
+    "Qu'est-ce que l'AI Office ?" -> "qu est ce que l ai office".
+    """
+    text = unicodedata.normalize("NFKD", text.casefold())
+    # Drop combining marks so "sécurité" and "securite" meet; typed questions often lack accents.
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(text))
+
+
+def tokens(normalised: str) -> list[str]:
+    """Split normalised text into words."""
+    return normalised.split()
