@@ -1,0 +1,106 @@
+"""Shared fixtures: the bundled router (fitted once per session) and small packs in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from router import Router
+from router.pack import bundled_dirs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def router() -> Router:
+    """The router on the bundled AI Office pack (fitting takes about a second)."""
+    return Router.load()
+
+
+@pytest.fixture
+def pack_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled pack, as a pack folder (corpus/ and intents/)."""
+    corpus, intents = bundled_dirs()
+    root = tmp_path / "pack"
+    shutil.copytree(corpus, root / "corpus", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(intents, root / "intents", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+TINY_UNITS = """\
+units:
+  - id: billing
+    name: Billing Desk
+    aliases: ["billing desk"]
+    mandate:
+      source: charter
+      quote: "The Billing Desk answers questions about invoices and refunds."
+  - id: support
+    name: Technical Support
+    aliases: ["tech support"]
+"""
+
+TINY_SOURCES = """\
+sources:
+  - id: charter
+    file: sources/charter.txt
+    title: Service charter
+    publisher: Example Ltd
+    date: "2024-01-01"
+"""
+
+
+@pytest.fixture
+def make_pack(tmp_path: Path) -> Callable[..., Path]:
+    """Write a small two-unit pack; keyword arguments replace any of its files."""
+
+    def build(**files: str) -> Path:
+        root = tmp_path / "tiny"
+        defaults = {
+            "corpus/units.yaml": TINY_UNITS,
+            "corpus/sources.yaml": TINY_SOURCES,
+            "corpus/sources/charter.txt": (
+                "Our charter.\nThe Billing Desk answers questions about invoices and refunds.\n"
+            ),
+            "intents/billing.yaml": (
+                "unit: billing\nterms: [invoice, refund]\nexamples:\n"
+                + "".join(
+                    f"  - {t}\n"
+                    for t in [
+                        "where is my invoice",
+                        "I want a refund",
+                        "I was charged twice",
+                        "send me last month's bill",
+                        "refund my payment please",
+                        "my invoice has the wrong address",
+                    ]
+                )
+            ),
+            "intents/support.yaml": (
+                "unit: support\nterms: [password, crash]\nexamples:\n"
+                + "".join(
+                    f"  - {t}\n"
+                    for t in [
+                        "the app crashes on start",
+                        "I forgot my password",
+                        "cannot log in to my account",
+                        "the screen stays black",
+                        "reset my password",
+                        "error 500 when I save",
+                    ]
+                )
+            ),
+        }
+        defaults.update({k.replace("__", "/"): v for k, v in files.items()})
+        for rel, text in defaults.items():
+            if text is None:
+                continue
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return build
