@@ -61,12 +61,17 @@ def decide_many(
     decisions: list[str] = []
     confidence = np.empty(len(fused))
     for i in range(len(fused)):
-        if oos_p[i] > p1[i] or p1[i] < policy.floor:
+        if oos_p[i] > p1[i]:
             decisions.append(OUT_OF_SCOPE)
             confidence[i] = 1.0 - p1[i]
-        elif p1[i] - p2[i] < policy.margin:
+        elif p1[i] - p2[i] < policy.margin and p1[i] + p2[i] >= policy.floor:
+            # Two units share the mass between them: neither alone clears the floor, but
+            # together they do, so ask back rather than refuse.
             decisions.append(CLARIFY)
             confidence[i] = p1[i] + p2[i]
+        elif p1[i] < policy.floor:
+            decisions.append(OUT_OF_SCOPE)
+            confidence[i] = 1.0 - p1[i]
         else:
             decisions.append(ROUTED)
             confidence[i] = p1[i]
