@@ -55,9 +55,10 @@ sources:
 
 @pytest.fixture
 def make_pack(tmp_path: Path) -> Callable[..., Path]:
-    """Write a small two-unit pack; keyword arguments replace any of its files."""
+    """Write a small two-unit pack; ``files`` maps relative paths to replacement text
+    (None leaves a file out)."""
 
-    def build(**files: str) -> Path:
+    def build(files: dict[str, str | None] | None = None) -> Path:
         root = tmp_path / "tiny"
         defaults = {
             "corpus/units.yaml": TINY_UNITS,
@@ -94,8 +95,8 @@ def make_pack(tmp_path: Path) -> Callable[..., Path]:
                 )
             ),
         }
-        defaults.update({k.replace("__", "/"): v for k, v in files.items()})
-        for rel, text in defaults.items():
+        chosen: dict[str, str | None] = {**defaults, **(files or {})}
+        for rel, text in chosen.items():
             if text is None:
                 continue
             path = root / rel
