@@ -13,6 +13,9 @@ __all__ = ["Policy", "decide_many", "fit_policy", "fuse"]
 
 ROUTED, CLARIFY, OUT_OF_SCOPE = "routed", "clarify", "out_of_scope"
 
+#: Policies whose held-out utility is within this of the best count as tied.
+TIE_TOLERANCE = 0.003
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -119,15 +122,18 @@ def fit_policy(
     Returns the policy and its utility on those scores.
     """
     temperature = fit_temperature(logits, truth)
-    best_policy, best_score = Policy(temperature=temperature), -1.0
+    scored: list[tuple[float, Policy]] = []
     for weight in (0.0, 0.1, 0.2, 0.3, 0.5, 0.8):
         fused = fuse(logits, fuzzy, Policy(temperature=temperature, fuzzy_weight=weight))
         for floor in np.arange(0.20, 0.75, 0.025):
             for margin in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15):
-                policy = Policy(temperature, weight, float(floor), margin)
+                policy = Policy(temperature, weight, round(float(floor), 4), margin)
                 decisions, best, second, _ = decide_many(fused, oos_index, policy)
-                score = utility(decisions, best, second, truth, oos_index)
-                # Ties go to the simpler policy: less fuzzy weight, lower floor, less asking.
-                if score > best_score + 1e-9:
-                    best_policy, best_score = policy, score
-    return best_policy, best_score
+                scored.append((utility(decisions, best, second, truth, oos_index), policy))
+    best_score = max(score for score, _ in scored)
+    # The utility surface is flat near its top. Among near-ties prefer the highest floor:
+    # unseen out-of-scope questions are more varied than the training ones, so a policy
+    # that refuses a little more readily generalises better. Then the best score wins.
+    near = [(p.floor, score, p) for score, p in scored if score >= best_score - TIE_TOLERANCE]
+    _, score, policy = max(near, key=lambda item: (item[0], item[1], -item[2].margin))
+    return policy, score
