@@ -168,6 +168,24 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     click.echo(f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility})")
 
 
+@cli.command()
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the greeting.")
+@click.option("--json", "as_json", is_flag=True, help="Line mode, one JSON object per answer.")
+@pack_option
+@handle_errors
+def chat(quiet: bool, as_json: bool, pack: str | None) -> None:
+    """Chat: ask questions, get the unit with its mandate quoted; /help lists the commands.
+
+    When stdin is not a terminal (or with --json), each input line is one question and no
+    prompt is shown: printf 'q1\\nq2\\n' | ai-office chat. See docs/chat.md.
+    """
+    from .pack import load_pack
+    from .repl import start_chat
+
+    loaded = load_pack(pack)  # fail fast on a bad pack, before any prompt
+    sys.exit(start_chat(loaded, quiet=quiet, as_json=as_json, color=use_color()))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     # Die quietly when the reader of a pipe goes away (`ai-office units | head`).

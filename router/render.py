@@ -149,3 +149,15 @@ def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
             text = clean_for_display(e["text"])[:100]
             lines.append(f"  want {e['want']}, got {e['got']} ({e['confidence']}): {text}")
     return "\n".join(lines)
+
+
+def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None = None) -> str:
+    """The answer after the person picked ``unit`` from a question back: lead, name, quote.
+
+    No confidence is shown: the person chose the unit, the router did not.
+    """
+    w = _width(width)
+    lines = textwrap.wrap(lead, width=w) or [""]
+    lines.append(_style("\u2192 " + unit.name, color, bold=True, fg="green"))
+    lines += _quote_lines(unit, w, color, indent="  ")
+    return "\n".join(lines)

@@ -1,0 +1,573 @@
+"""The interactive chat: a prompt-toolkit REPL over the Router, and a line mode for pipes.
+
+A thin layer: the :class:`~router.routing.Router` decides, :mod:`router.render` formats,
+and this module only keeps the conversation's state (the last answer, a pending question
+back) and talks to the terminal. Everything that writes takes its streams as arguments so
+tests can drive the real loop with ``create_pipe_input()`` and ``DummyOutput()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from rapidfuzz import fuzz, process
+
+from .errors import RouterError, UnknownUnitError
+from .text import clean_for_display
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import CompleteEvent, Completion
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.history import History
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from .pack import Pack, Unit
+    from .results import Decision
+    from .routing import Router
+
+__all__ = [
+    "COMMANDS",
+    "Chat",
+    "CommandRegistry",
+    "RouterLoader",
+    "greeting",
+    "history_path",
+    "make_history",
+    "run_lines",
+    "run_repl",
+    "start_chat",
+]
+
+PROMPT = "ai-office> "
+HISTORY_ENV = "AI_OFFICE_HISTORY"
+
+#: A reply to a clarify question is tried as a unit name only when it is this short;
+#: longer replies are rephrased questions, and fuzzy-matching them against unit names
+#: would pick a unit from one shared word.
+_MAX_PICK_WORDS = 5
+
+
+# -- loading the router without delaying the first prompt -----------------------------------
+
+
+class RouterLoader:
+    """Fits the router in a background thread so the prompt appears before fitting ends.
+
+    Fitting takes a second or more; the person is still reading the greeting and typing,
+    so the first answer rarely waits. :meth:`get` blocks until the router is ready and
+    re-raises anything the fit raised.
+    """
+
+    def __init__(self, load: Callable[[], Router]) -> None:
+        self._load = load
+        self._router: Router | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def ready(cls, router: Router) -> RouterLoader:
+        """A loader around an already fitted router (tests, embedding)."""
+        loader = cls(lambda: router)
+        loader._router = router
+        return loader
+
+    @classmethod
+    def for_pack(cls, pack: Pack) -> RouterLoader:
+        """A loader that fits a router on ``pack`` when started."""
+
+        def fit() -> Router:
+            from .routing import Router  # the heavy imports stay off the path to the prompt
+
+            return Router.load(pack)
+
+        return cls(fit)
+
+    def start(self) -> None:
+        """Start fitting in the background (idempotent)."""
+        with self._lock:
+            if self._thread is not None or self._router is not None:
+                return
+            # Daemon: Ctrl-D while fitting must not leave the process waiting for the fit.
+            self._thread = threading.Thread(target=self._run, name="router-fit", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._router = self._load()
+        except BaseException as exc:  # handed to the caller of get()
+            self._error = exc
+
+    @property
+    def is_ready(self) -> bool:
+        return self._router is not None
+
+    def get(self) -> Router:
+        """The fitted router, waiting for the background fit if needed."""
+        if self._router is None:
+            self.start()
+            assert self._thread is not None
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._router is not None
+        return self._router
+
+
+# -- meta-commands ------------------------------------------------------------------------
+
+
+Handler = Callable[["Chat", str], "Reply"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the chat says back to one input line, and whether to stop afterwards."""
+
+    text: str = ""
+    quit: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """A meta-command: ``/name ARG``, its one-line help and its handler."""
+
+    name: str
+    help: str
+    handler: Handler
+    arg: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class CommandRegistry:
+    """The meta-commands, in registration order; ``/help`` is generated from here.
+
+    Modelled on litecli's ``special_command`` decorator: one place declares a command,
+    its help and its aliases, so help and completion cannot drift from what works.
+    """
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    _aliases: dict[str, str] = field(default_factory=dict)
+
+    def command(
+        self, name: str, *, help: str, arg: str = "", aliases: tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of ``/name``."""
+
+        def register(handler: Handler) -> Handler:
+            self.commands[name] = Command(name, help, handler, arg, aliases)
+            for alias in aliases:
+                self._aliases[alias.casefold()] = name
+            return handler
+
+        return register
+
+    def find(self, line: str) -> tuple[Command, str] | None:
+        """The command a line invokes and its argument, or None if it is not a command.
+
+        Lines starting with ``/`` are commands (known or not: see :meth:`closest`); bare
+        aliases such as ``exit`` count only as the whole line.
+        """
+        word, _, arg = line.strip().partition(" ")
+        key = word.casefold()
+        name = key if key in self.commands else self._aliases.get(key)
+        if name is None:
+            return None
+        if not word.startswith("/") and arg.strip():
+            return None  # "quit smoking?" is a question, not the quit command
+        return self.commands[name], arg.strip()
+
+    def closest(self, word: str) -> str | None:
+        """The known command closest to a mistyped one (``/hlep`` -> ``/help``)."""
+        hit = process.extractOne(
+            word.casefold(), list(self.commands), scorer=fuzz.ratio, score_cutoff=50
+        )
+        return None if hit is None else hit[0]
+
+    def completions(self) -> list[str]:
+        """Every command name, for Tab completion."""
+        return list(self.commands)
+
+    def help_text(self) -> str:
+        """The generated ``/help``: one line per command, aliases after it."""
+        width = max(len(f"{c.name} {c.arg}".strip()) for c in self.commands.values())
+        lines = ["Type a question to find the unit that handles it. Commands:"]
+        for c in self.commands.values():
+            usage = f"{c.name} {c.arg}".strip()
+            also = f" (also: {', '.join(c.aliases)})" if c.aliases else ""
+            lines.append(f"  {usage:<{width}}  {c.help}{also}")
+        lines.append(
+            "Keys: Tab completes commands and unit names, \u2192 accepts a suggestion from "
+            "history, Ctrl-C discards the line, Ctrl-D quits."
+        )
+        return "\n".join(lines)
+
+
+COMMANDS = CommandRegistry()
+
+
+@COMMANDS.command("/help", help="show this help", aliases=("/?", "help"))
+def _help(chat: Chat, arg: str) -> Reply:
+    return Reply(COMMANDS.help_text())
+
+
+@COMMANDS.command("/units", help="list the units with their quoted mandates")
+def _units(chat: Chat, arg: str) -> Reply:
+    from .render import render_unit
+
+    return Reply("\n\n".join(render_unit(u, color=chat.color) for u in chat.pack.units))
+
+
+@COMMANDS.command(
+    "/unit", arg="NAME", help="one unit's full mandate and citation (forgives typos)"
+)
+def _unit(chat: Chat, arg: str) -> Reply:
+    from .render import render_unit
+
+    if not arg:
+        return Reply("Usage: /unit NAME, for example /unit safety. /units lists them all.")
+    try:
+        unit = chat.router.unit(arg)
+    except UnknownUnitError:
+        names = ", ".join(u.name for u in chat.pack.units)
+        return Reply(f"No unit matches {clean_for_display(arg)!r}. The units: {names}.")
+    return Reply(render_unit(unit, color=chat.color))
+
+
+@COMMANDS.command("/why", help="the evidence behind the last answer")
+def _why(chat: Chat, arg: str) -> Reply:
+    from .render import render_evidence
+
+    if chat.last is None:
+        return Reply("Ask a question first; /why then shows the evidence behind the answer.")
+    text = render_evidence(chat.last)
+    if chat.picked is not None:
+        text += f"\nYou then picked: {chat.picked.name}"
+    return Reply(text)
+
+
+@COMMANDS.command("/quit", help="leave the chat", aliases=("/exit", "exit", "quit", ":q"))
+def _quit(chat: Chat, arg: str) -> Reply:
+    return Reply(quit=True)
+
+
+# -- the conversation ---------------------------------------------------------------------
+
+
+class Chat:
+    """The conversation's state and its answer to each line; no terminal I/O here.
+
+    Parameters:
+        pack: the loaded pack (unit names for the greeting, /units and completion are
+            available before the router has finished fitting).
+        loader: gives the fitted router.
+        color: style answers with ANSI colours.
+        width: wrap width; None follows the terminal.
+        commands: the meta-command registry.
+    """
+
+    def __init__(
+        self,
+        pack: Pack,
+        loader: RouterLoader,
+        *,
+        color: bool = False,
+        width: int | None = None,
+        commands: CommandRegistry = COMMANDS,
+    ) -> None:
+        self.pack = pack
+        self.loader = loader
+        self.color = color
+        self.width = width
+        self.commands = commands
+        #: The last question's decision, for /why.
+        self.last: Decision | None = None
+        #: The unit the person picked after a clarify question, if they did.
+        self.picked: Unit | None = None
+        #: A clarify decision waiting for the person's pick.
+        self.pending: Decision | None = None
+
+    @property
+    def router(self) -> Router:
+        return self.loader.get()
+
+    def handle(self, line: str) -> Reply:
+        """Answer one input line: a command, a pick after a question back, or a question."""
+        line = line.strip()
+        if not line:
+            return Reply()
+        found = self.commands.find(line)
+        if found is not None:
+            command, arg = found
+            return command.handler(self, arg)
+        if line.startswith("/"):
+            return self._unknown_command(line)
+        if self.pending is not None:
+            unit = self._pick(line, self.pending)
+            if unit is not None:
+                return self._answer_pick(unit)
+        return self.ask(line)
+
+    def ask(self, question: str) -> Reply:
+        """Route a question and render the answer; a clarify answer waits for a pick."""
+        from .render import render_decision
+
+        try:
+            decision = self.router.route(question)
+        except RouterError as exc:
+            return Reply(str(exc))
+        self.last, self.picked = decision, None
+        self.pending = decision if decision.decision == "clarify" else None
+        return Reply(render_decision(decision, color=self.color, width=self.width))
+
+    def _unknown_command(self, line: str) -> Reply:
+        word = clean_for_display(line.split()[0])
+        guess = self.commands.closest(word)
+        hint = f" Did you mean {guess}?" if guess else ""
+        return Reply(f"Unknown command {word}.{hint} Type /help for the commands.")
+
+    def _pick(self, line: str, pending: Decision) -> Unit | None:
+        """The candidate a reply to a clarify question picks, or None for a new question."""
+        candidates = pending.candidates
+        choice = line.strip().rstrip(".)").lstrip("#")
+        if choice.isdigit():
+            index = int(choice) - 1
+            return candidates[index] if 0 <= index < len(candidates) else None
+        if len(line.split()) > _MAX_PICK_WORDS:
+            return None
+        try:
+            unit = self.router.unit(line)
+        except UnknownUnitError:
+            return None
+        # A short reply naming some other unit is more likely a new question about it.
+        return unit if unit in candidates else None
+
+    def _answer_pick(self, unit: Unit) -> Reply:
+        from .render import render_pick
+
+        self.pending, self.picked = None, unit
+        lead = self.router.answers_.routed(unit).lead
+        return Reply(render_pick(unit, lead, color=self.color, width=self.width))
+
+
+def greeting(pack: Pack) -> str:
+    """One line: what the chat knows about and how to get help."""
+    units = [u.name for u in pack.units if u.id != pack.office_unit]
+    return (
+        f"Ask about the {pack.name}'s {len(units)} units: {'; '.join(units)}. "
+        "Type /help for commands, Ctrl-D to quit."
+    )
+
+
+# -- history ------------------------------------------------------------------------------
+
+
+def history_path(environ: dict[str, str] | None = None) -> Path:
+    """``$AI_OFFICE_HISTORY``, else ``$XDG_STATE_HOME/ai-office/history`` (XDG default)."""
+    env = os.environ if environ is None else environ
+    if env.get(HISTORY_ENV):
+        return Path(env[HISTORY_ENV]).expanduser()
+    state = env.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
+    return Path(state) / "ai-office" / "history"
+
+
+def make_history(path: Path, warn: Callable[[str], None]) -> History:
+    """A FileHistory at ``path``, or in-memory history (one warning) if it cannot be written."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Questions can be private: create the file readable by its owner only.
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        warn(
+            f"warning: cannot write the history file {path} ({reason}); "
+            f"history is kept for this session only. Set {HISTORY_ENV} to another path."
+        )
+        return InMemoryHistory()
+    return FileHistory(str(path))
+
+
+# -- the interactive loop -----------------------------------------------------------------
+
+
+class ChatCompleter:
+    """Completes ``/commands`` and, after ``/unit``, unit names; never plain questions."""
+
+    def __init__(self, commands: CommandRegistry, pack: Pack) -> None:
+        self.commands = commands
+        self.unit_names = [u.name for u in pack.units] + [u.id for u in pack.units]
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        from prompt_toolkit.completion import Completion
+
+        text = document.text_before_cursor
+        if not text.startswith("/"):
+            return  # completing words of a question would only get in the way
+        if " " not in text:
+            for name in self.commands.completions():
+                if name.startswith(text.casefold()):
+                    yield Completion(name, start_position=-len(text))
+            return
+        word, _, arg = text.partition(" ")
+        if word.casefold() != "/unit":
+            return
+        needle = arg.lstrip().casefold()
+        for name in self.unit_names:
+            if needle in name.casefold():
+                yield Completion(name, start_position=-len(arg.lstrip()))
+
+
+def make_session(
+    chat: Chat,
+    history: History,
+    *,
+    input: Input | None = None,
+    output: Output | None = None,
+) -> PromptSession[str]:
+    """The prompt-toolkit session: history, suggestions and completion."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.completion import DynamicCompleter, ThreadedCompleter
+
+    completer = ChatCompleter(chat.commands, chat.pack)
+    return PromptSession(
+        history=history,
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=DynamicCompleter(lambda: ThreadedCompleter(completer)),  # type: ignore[arg-type]
+        complete_while_typing=True,
+        input=input,
+        output=output,
+    )
+
+
+def _start_loading_after_first_render(loader: RouterLoader, session: PromptSession[str]) -> None:
+    """Start fitting once the first prompt is on screen, so it cannot delay that prompt.
+
+    Fitting holds the GIL much of the time; started earlier it would slow the drawing of
+    the prompt. Dumb terminals get a separate, simpler application from prompt-toolkit
+    that never fires this event, so there the fit starts at once.
+    """
+    from prompt_toolkit.utils import is_dumb_terminal
+
+    if is_dumb_terminal():
+        loader.start()
+        return
+    session.app.after_render += lambda _app: loader.start()
+
+
+def run_repl(
+    chat: Chat,
+    session: PromptSession[str],
+    *,
+    out: TextIO,
+    greet: bool = True,
+) -> int:
+    """Read lines from ``session`` until /quit or Ctrl-D; returns the exit code (0)."""
+    if greet:
+        print(greeting(chat.pack), file=out, flush=True)
+    _start_loading_after_first_render(chat.loader, session)
+    while True:
+        try:
+            line = session.prompt(PROMPT)
+        except KeyboardInterrupt:
+            continue  # Ctrl-C discards the line being typed, as in a shell
+        except EOFError:
+            return 0  # Ctrl-D on an empty line: leave without a word
+        try:
+            reply = chat.handle(line)
+        except KeyboardInterrupt:
+            print("(interrupted)", file=out, flush=True)
+            continue
+        if reply.text:
+            print(reply.text, file=out, flush=True)
+        if reply.quit:
+            return 0
+
+
+# -- the line mode for pipes --------------------------------------------------------------
+
+
+def read_lines(stream: TextIO) -> Iterator[str]:
+    """Lines of a text or binary stream, decoding UTF-8 forgivingly (bad bytes become U+FFFD)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        for line in stream:
+            yield line.rstrip("\r\n")
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def run_lines(
+    router: Router,
+    lines: Iterable[str],
+    *,
+    out: TextIO,
+    err: TextIO,
+    as_json: bool = False,
+    color: bool = False,
+) -> int:
+    """Answer one question per line (no prompt, no commands); returns the exit code.
+
+    Blank lines are skipped. A line the router rejects is reported on ``err`` with its
+    line number (in JSON mode as an object with ``line`` and ``error``, so the output stays
+    one object per answered line) and makes the exit code 1; the rest are still answered.
+    """
+    from .render import render_decision
+
+    status = 0
+    first = True
+    for number, line in enumerate(lines, start=1):
+        if not clean_for_display(line):
+            continue
+        try:
+            decision = router.route(line)
+        except RouterError as exc:
+            status = 1
+            if as_json:
+                print(json.dumps({"line": number, "error": str(exc)}), file=out, flush=True)
+            else:
+                print(f"line {number}: {exc}", file=err, flush=True)
+            continue
+        if as_json:
+            print(json.dumps(decision.to_dict(), ensure_ascii=False), file=out, flush=True)
+            continue
+        if not first:
+            print(file=out)
+        first = False
+        print(f"> {decision.text}", file=out)
+        print(render_decision(decision, color=color), file=out, flush=True)
+    return status
+
+
+def start_chat(
+    pack: Pack, *, quiet: bool = False, as_json: bool = False, color: bool = False
+) -> int:
+    """Run ``ai-office chat`` on the process's streams; returns the exit code.
+
+    prompt-toolkit starts only when a person is at both ends; otherwise (or with
+    ``as_json``) each input line is one question.
+    """
+    loader = RouterLoader.for_pack(pack)
+    if as_json or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        lines = read_lines(sys.stdin)
+        return run_lines(
+            loader.get(), lines, out=sys.stdout, err=sys.stderr, as_json=as_json, color=color
+        )
+    history = make_history(history_path(), lambda message: print(message, file=sys.stderr))
+    chat = Chat(pack, loader, color=color)
+    return run_repl(chat, make_session(chat, history), out=sys.stdout, greet=not quiet)
