@@ -1,0 +1,726 @@
+"""The AI Act as citable passages, and the provisions that bear on a question.
+
+The Regulation's text (``corpus/sources/ai_act_regulation_2024_1689.md``) is split into
+passages: recitals, articles, their numbered paragraphs and lettered or numbered points,
+annexes and their numbered items. Each passage keeps its text as an exact slice of the
+source file, so a quote can always be checked against it.
+
+A question gets provisions in one of two ways:
+
+* it names them ("what does Article 50 say?", "art. 5(1)(a)", "Annex III", "Artikel 50"):
+  they are returned directly, in the order named;
+* otherwise a BM25 index over the passages ranks them on the question's words, with the
+  routed unit's articles (``unit_articles`` in ``corpus/provisions.yaml``) weighing more.
+  At most three are returned, and only above a relevance floor fitted on labelled
+  questions (``ai-office``'s ``benchmarks/bench_provisions.py --fit`` writes it), because
+  a wrong citation is worse than none.
+
+The index is built on first use, so loading a router stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from scipy import sparse
+
+from .errors import PackError
+from .yamlio import read_yaml
+
+__all__ = [
+    "SETTINGS_FILE",
+    "Passage",
+    "Provision",
+    "ProvisionIndex",
+    "Settings",
+    "collapse",
+    "load_provisions",
+    "parse_act",
+    "quote_cut",
+]
+
+SETTINGS_FILE = "provisions.yaml"
+
+PassageKind = Literal["recital", "article", "paragraph", "point", "annex", "annex_point"]
+
+
+@dataclass(frozen=True)
+class Provision:
+    """A provision cited for a question.
+
+    Attributes:
+        reference: how lawyers cite it: "Article 101(1)", "Article 5(1)(a)", "Recital 111",
+            "Annex XIII", "Annex III, point 1(a)".
+        text: the quote to show: ``full_text``, cut at a sentence boundary with " …" when long.
+        full_text: the whole passage, verbatim; the source's hard line wraps are joined.
+        url: the ELI link of the article, recital or annex.
+        title: the article's or annex's heading ("" for recitals).
+        named: the question named this provision (rather than it being retrieved).
+        score: the retrieval score (BM25 with the unit weighting); 0 for named ones.
+    """
+
+    reference: str
+    text: str
+    full_text: str
+    url: str
+    title: str = ""
+    named: bool = False
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One citable piece of the Act.
+
+    ``text`` is ``source[start:end]`` exactly (markers like "1." or "(a)" excluded).
+    ``parent`` is the reference of the passage that contains this one, if any.
+    """
+
+    reference: str
+    kind: PassageKind
+    number: str
+    title: str
+    start: int
+    end: int
+    text: str = field(repr=False)
+    url: str
+    parent: str | None = None
+    indexed: bool = True
+
+    def ancestors(self, by_ref: dict[str, Passage]) -> list[str]:
+        """References of the passages that contain this one, nearest first."""
+        out: list[str] = []
+        ref = self.parent
+        while ref is not None:
+            out.append(ref)
+            ref = by_ref[ref].parent
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Retrieval settings of ``corpus/provisions.yaml`` (see that file for what each does)."""
+
+    source_file: str
+    eli: str
+    k1: float = 1.2
+    b: float = 0.75
+    unit_boost: float = 0.5
+    recital_weight: float = 0.8
+    floor: float = 8.0
+    ratio: float = 0.6
+    max_results: int = 3
+    quote_chars: int = 320
+    unit_articles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    expansions: dict[str, str] = field(default_factory=dict)
+    stopwords: frozenset[str] = frozenset()
+
+
+# -- parsing the Act -------------------------------------------------------------------
+
+_ARTICLE = re.compile(r"Article (\d{1,3})[ \t]*")
+_CHAPTER = re.compile(r"(?:CHAPTER [IVXLC]+|SECTION \d+)[ \t]*")
+_ANNEX = re.compile(r"ANNEX ([IVXLC]+)[ \t]*")
+_PARA = re.compile(r"(\d{1,3})\.[ \t]+")
+_POINT = re.compile(r"\(([a-z]{1,4}|\d{1,3})\)[ \t]+")
+_RECITAL = re.compile(r"\((\d{1,3})\)[ \t]+")
+_ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii"]
+
+
+@dataclass
+class _Line:
+    text: str
+    start: int
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+def _lines(source: str) -> list[_Line]:
+    out: list[_Line] = []
+    pos = 0
+    for raw in source.splitlines(keepends=True):
+        out.append(_Line(raw.rstrip("\r\n"), pos))
+        pos += len(raw)
+    return out
+
+
+def _slice(source: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` to drop surrounding whitespace."""
+    while start < end and source[start].isspace():
+        start += 1
+    while end > start and source[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _next_letter(letter: str | None) -> str:
+    return "a" if letter is None else chr(ord(letter) + 1)
+
+
+def _block_starts(lines: Sequence[_Line]) -> list[int]:
+    """Indexes of lines that begin a block (first non-blank line after a blank one)."""
+    starts = []
+    prev_blank = True
+    for i, line in enumerate(lines):
+        if not line.blank and prev_blank:
+            starts.append(i)
+        prev_blank = line.blank
+    return starts
+
+
+@dataclass
+class _Node:
+    label: str  # "1" for paragraph 1, "a" or "47" for a point
+    kind: str  # "para" | "point"
+    start: int  # offset just after the marker
+    line_start: int  # offset of the marker's line
+    end: int | None = None  # set when unmarked text closes the node early
+    children: list[_Node] = field(default_factory=list)
+
+
+def _structure(lines: Sequence[_Line], *, annex: bool) -> list[_Node]:
+    """Paragraphs and points of an article or annex body, by their markers.
+
+    A marker only counts when it continues the numbering ("3." after "2.", "(c)" after
+    "(b)"), because the converted text wraps lines and a wrapped line may start with a
+    number. A point whose line ends with ":" opens a sub-list ("(i)", "(ii)" or, under a
+    numbered point, "(a)", "(b)") that stays inside it. Unmarked text after a point is a
+    subparagraph of the paragraph, so it ends the point. Annex numbering may restart at 1
+    in a new section.
+    """
+    paras: list[_Node] = []
+    loose: list[_Node] = []  # points outside any numbered paragraph
+    para: _Node | None = None
+    point: _Node | None = None
+    last_letter: str | None = None
+    last_number = 0
+    sub: list[str] | None = None  # the labels a sub-list would continue with
+    for i in _block_starts(lines):
+        line = lines[i]
+        m = _PARA.match(line.text)
+        want = (int(para.label) + 1) if para is not None else 1
+        if m and (int(m.group(1)) == want or (annex and m.group(1) == "1" and para is not None)):
+            if point is not None and point.end is None:
+                point.end = line.start
+            point, last_letter, last_number, sub = None, None, 0, None
+            para = _Node(m.group(1), "para", line.start + m.end(), line.start)
+            paras.append(para)
+            continue
+        m = _POINT.match(line.text)
+        if m:
+            label = m.group(1)
+            if sub == ["?"] and label in ("i", "a"):
+                sub = _ROMAN[1:] if label == "i" else [chr(c) for c in range(ord("b"), 123)]
+                continue  # a sub-point: part of the current point's text
+            if sub and label == sub[0]:
+                sub = sub[1:]
+                continue
+            if label == _next_letter(last_letter) or (
+                label.isdigit() and int(label) == last_number + 1
+            ):
+                if point is not None and point.end is None:
+                    point.end = line.start
+                if label.isdigit():
+                    last_number = int(label)
+                else:
+                    last_letter = label
+                point = _Node(label, "point", line.start + m.end(), line.start)
+                (para.children if para is not None else loose).append(point)
+                # "?": the sub-list's first label ("i" or "a") tells which numbering it uses.
+                sub = ["?"] if line.text.rstrip().endswith(":") else None
+                continue
+        if line.text.lstrip().startswith(("\u2014", "-")) and point is not None:
+            continue  # a dash item inside the current point
+        if point is not None and point.end is None:
+            point.end = line.start
+        point, sub = None, None
+    return paras if paras else loose
+
+
+def parse_act(source: str, *, eli: str) -> tuple[Passage, ...]:
+    """Split the Act's text into passages (recitals, articles, paragraphs, points, annexes).
+
+    Raises:
+        PackError: the text does not look like the AI Act (no recitals or no articles).
+    """
+    lines = _lines(source)
+    passages: list[Passage] = []
+    texts = [ln.text for ln in lines]
+
+    def add(ref: str, kind: PassageKind, number: str, title: str, start: int, end: int,
+            url: str, parent: str | None, indexed: bool) -> None:
+        start, end = _slice(source, start, end)
+        if end > start:
+            passages.append(
+                Passage(ref, kind, number, title, start, end, source[start:end], url, parent,
+                        indexed)
+            )
+
+    # Recitals: between "Whereas:" and "HAVE ADOPTED THIS REGULATION:".
+    try:
+        first = texts.index("Whereas:")
+        last = next(i for i, t in enumerate(texts) if t.startswith("HAVE ADOPTED"))
+    except (ValueError, StopIteration) as exc:
+        raise PackError("does not look like the AI Act: no recitals found") from exc
+    recital_marks = []
+    expected = 1
+    for i in range(first + 1, last):
+        m = _RECITAL.match(texts[i])
+        if m and int(m.group(1)) == expected:
+            recital_marks.append((expected, lines[i].start + m.end()))
+            expected += 1
+    for n, (num, start) in enumerate(recital_marks):
+        end = (
+            lines[_line_at(lines, recital_marks[n + 1][1])].start
+            if n + 1 < len(recital_marks)
+            else lines[last].start
+        )
+        add(f"Recital {num}", "recital", str(num), "", start, end, f"{eli}/rct_{num}", None, True)
+
+    # Articles: from "HAVE ADOPTED" to the closing formula of Article 113.
+    body_end = next(
+        (i for i in range(last, len(texts)) if texts[i].startswith("Done at ")), len(texts)
+    )
+    heads: list[int] = []
+    want = 1
+    for i in range(last, body_end):
+        m = _ARTICLE.fullmatch(texts[i])
+        if (
+            m
+            and int(m.group(1)) == want
+            and (i == 0 or lines[i - 1].blank)
+            and (i + 1 < len(lines) and lines[i + 1].blank)
+        ):
+            heads.append(i)
+            want += 1
+    if not heads:
+        raise PackError("does not look like the AI Act: no articles found")
+    for n, head in enumerate(heads):
+        stop = heads[n + 1] if n + 1 < len(heads) else body_end
+        # A chapter or section heading before the next article is not part of this one.
+        for j in range(head + 1, stop):
+            if _CHAPTER.fullmatch(texts[j]):
+                stop = j
+                break
+        number = str(n + 1)
+        title, body = _title(lines, head + 1, stop)
+        _add_structured(
+            add, source, lines[body:stop], f"Article {number}", "article", number, title,
+            f"{eli}/art_{number}", end=lines[stop].start if stop < len(lines) else len(source),
+        )
+
+    # Annexes: "ANNEX III", its title, then the body up to "* * *".
+    for i in range(body_end, len(texts)):
+        m = _ANNEX.fullmatch(texts[i])
+        if not m:
+            continue
+        number = m.group(1)
+        stop = next((j for j in range(i + 1, len(texts)) if texts[j].strip() == "* * *"),
+                    len(texts))
+        title, body = _title(lines, i + 1, stop)
+        _add_structured(
+            add, source, lines[body:stop], f"Annex {number}", "annex", number, title,
+            f"{eli}/anx_{number}", end=lines[stop].start if stop < len(lines) else len(source),
+        )
+    return tuple(passages)
+
+
+def _line_at(lines: Sequence[_Line], offset: int) -> int:
+    lo, hi = 0, len(lines) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if lines[mid].start <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _title(lines: Sequence[_Line], begin: int, stop: int) -> tuple[str, int]:
+    """The heading after "Article N" / "ANNEX N" (up to a blank line) and where the body starts."""
+    i = begin
+    while i < stop and lines[i].blank:
+        i += 1
+    parts = []
+    while i < stop and not lines[i].blank:
+        parts.append(lines[i].text.strip())
+        i += 1
+    return collapse(" ".join(parts)).rstrip("`"), i
+
+
+def _add_structured(
+    add: Any,
+    source: str,
+    body: Sequence[_Line],
+    ref: str,
+    kind: PassageKind,
+    number: str,
+    title: str,
+    url: str,
+    *,
+    end: int,
+) -> None:
+    if not body:
+        return
+    annex = kind == "annex"
+    nodes = _structure(body, annex=annex)
+    start = body[0].start
+    seen: set[str] = set()
+
+    def child_ref(parent_ref: str, node: _Node, top: bool) -> str:
+        if annex and top:
+            label = node.label if node.kind == "para" else f"({node.label})"
+            return f"{parent_ref}, point {label}"
+        if annex:
+            return f"{parent_ref}({node.label})"
+        if node.kind == "para" or node.label.isdigit() or not top:
+            return f"{parent_ref}({node.label})"
+        return f"{parent_ref}, point ({node.label})"
+
+    # The whole article or annex is a lookup target; it is only ranked when it has no parts.
+    add(ref, kind, number, title, start, end, url, None, not nodes)
+    sub_kind: PassageKind = "annex_point" if annex else "paragraph"
+    for n, node in enumerate(nodes):
+        node_end = node.end or (nodes[n + 1].line_start if n + 1 < len(nodes) else end)
+        node_ref = child_ref(ref, node, True)
+        if node_ref in seen:  # annex numbering restarting in a new section
+            continue
+        seen.add(node_ref)
+        kind_here: PassageKind = sub_kind if node.kind == "para" or annex else "point"
+        add(node_ref, kind_here, number, title, node.start, node_end, url, ref, True)
+        for c, child in enumerate(node.children):
+            child_end = child.end or (
+                node.children[c + 1].line_start if c + 1 < len(node.children) else node_end
+            )
+            child_kind: PassageKind = "annex_point" if annex else "point"
+            add(child_ref(node_ref, child, False), child_kind, number, title, child.start,
+                child_end, url, node_ref, True)
+
+
+def collapse(text: str) -> str:
+    """Join the source's hard line wraps: runs of whitespace become one space."""
+    return " ".join(text.split())
+
+
+_SENTENCE_END = re.compile(r"[.;:](?=\s+\S)")
+# Abbreviations whose full stop does not end a sentence in the Act.
+_NO_END = ("e.g.", "i.e.", "No.", "Art.", "p.", "etc.")
+
+
+def quote_cut(text: str, limit: int) -> str:
+    """``text`` (whitespace joined) if short; else cut at the last sentence end before
+    ``limit`` characters (or the first after it), followed by " …"."""
+    text = collapse(text)
+    if len(text) <= limit:
+        return text
+    ends = [
+        m.end()
+        for m in _SENTENCE_END.finditer(text)
+        if not text[: m.end()].endswith(_NO_END)
+    ]
+    before = [e for e in ends if limit // 4 <= e <= limit]
+    after = [e for e in ends if e > limit]
+    if before:
+        cut = before[-1]
+    elif after and after[0] <= 2 * limit:
+        cut = after[0]
+    else:  # one very long sentence: cut between words
+        cut = text.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+    return text[:cut].rstrip() + " \u2026"
+
+
+# -- references named in a question -------------------------------------------------------
+
+_FOLD = str.maketrans({"\u2019": "'", "\u00a0": " "})
+_REF_ARTICLE = re.compile(
+    r"\b(?:articles?|arts?|artikel[ns]?|articolo|articoli|articulos?)\b\.?\s*(\d{1,3})"
+    r"((?:\s*\(\s*(?:\d{1,3}|[a-z]{1,4})\s*\))*)"
+    r"(?:\s*,?\s*(?:point|punkt|lettre|lettera|letra)\s*\(?([a-z]{1,4}|\d{1,3})\)?)?"
+)
+_REF_ANNEX = re.compile(r"\b(?:annex|annexe|anhang|allegato|anexo)\s+([ivxlc]+)\b")
+_REF_RECITAL = re.compile(
+    r"\b(?:recital|considerant|erwagungsgrund|considerando)s?\s*\(?(\d{1,3})\)?"
+)
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-fold ("Erwägungsgrund" -> "erwagungsgrund")."""
+    text = text.casefold().translate(_FOLD)
+    if text.isascii():
+        return text
+    # Decomposing then dropping what is not ASCII removes the accents (in C, fast enough
+    # for the whole Act); other non-ASCII characters only ever separate words here.
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def named_references(question: str) -> list[str]:
+    """The provisions a question names, as references ("Article 5(1)(a)"), in order."""
+    folded = _fold(question)
+    found: list[tuple[int, str]] = []
+    for m in _REF_ARTICLE.finditer(folded):
+        parts = re.findall(r"\(\s*([^)\s]+)\s*\)", m.group(2) or "")
+        if m.group(3):
+            parts.append(m.group(3))
+        found.append((m.start(), f"Article {int(m.group(1))}" + "".join(f"({p})" for p in parts)))
+    for m in _REF_ANNEX.finditer(folded):
+        found.append((m.start(), f"Annex {m.group(1).upper()}"))
+    for m in _REF_RECITAL.finditer(folded):
+        found.append((m.start(), f"Recital {int(m.group(1))}"))
+    out: list[str] = []
+    for _, ref in sorted(found):
+        if ref not in out:
+            out.append(ref)
+    return out
+
+
+# -- retrieval ---------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "er", "s")
+
+
+@functools.cache
+def _stem(word: str) -> str:
+    """A light English stemmer: enough to meet "fines"/"fine", "providers"/"provider"."""
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            stem = word[: -len(suffix)]
+            return stem + "y" if suffix == "ies" else stem
+    return word
+
+
+class ProvisionIndex:
+    """The Act's passages, a BM25 index over them, and the lookup of named provisions.
+
+    Build it with :func:`load_provisions`; it is immutable once built.
+    """
+
+    def __init__(self, passages: Sequence[Passage], settings: Settings) -> None:
+        self.passages = tuple(passages)
+        self.settings = settings
+        self.by_reference = {p.reference: p for p in self.passages}
+        self._ranked = [i for i, p in enumerate(self.passages) if p.indexed]
+        self._unit_rows: dict[str, np.ndarray] = {}
+        vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        lengths = np.zeros(len(self._ranked))
+        for r, i in enumerate(self._ranked):
+            p = self.passages[i]
+            # The heading counts too: "Fines for providers of general-purpose AI models".
+            counts: dict[int, int] = {}
+            toks = self._tokens(f"{p.title} {p.text}")
+            lengths[r] = len(toks)
+            for t in toks:
+                j = vocab.setdefault(t, len(vocab))
+                counts[j] = counts.get(j, 0) + 1
+            rows += [r] * len(counts)
+            cols += list(counts)
+            vals += list(counts.values())
+        self.vocabulary_ = vocab
+        tf = sparse.csr_matrix(
+            (np.asarray(vals, float), (rows, cols)), shape=(len(self._ranked), len(vocab))
+        )
+        df = np.bincount(tf.indices, minlength=len(vocab))
+        n = len(self._ranked)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        k1, b = settings.k1, settings.b
+        norm = k1 * (1 - b + b * lengths / lengths.mean())
+        tf = tf.tocoo()
+        weight = tf.data * (k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
+        prior = np.array(
+            [
+                settings.recital_weight if self.passages[i].kind == "recital" else 1.0
+                for i in self._ranked
+            ]
+        )
+        weight = weight * prior[tf.row]
+        # Columns are query terms: scoring a question sums a few columns.
+        self.weights_ = sparse.csc_matrix(
+            (weight, (tf.row, tf.col)), shape=(n, len(vocab))
+        ).T.tocsr()
+        self._articles = np.array([self._article_of(self.passages[i]) for i in self._ranked])
+
+    @staticmethod
+    def _article_of(p: Passage) -> str:
+        if p.kind == "recital":
+            return f"Recital {p.number}"
+        return f"{'Annex' if p.kind.startswith('annex') else 'Article'} {p.number}"
+
+    def _tokens(self, text: str) -> list[str]:
+        expansions = self.settings.expansions
+        stop = self.settings.stopwords
+        out = []
+        for w in _WORD.findall(_fold(text)):
+            if w in expansions:
+                out += [_stem(x) for x in expansions[w].split() if x not in stop]
+            elif w not in stop:
+                out.append(_stem(w))
+        return out
+
+    def _unit_mask(self, unit_id: str | None) -> np.ndarray | None:
+        if unit_id is None or unit_id not in self.settings.unit_articles:
+            return None
+        if unit_id not in self._unit_rows:
+            wanted = set(self.settings.unit_articles[unit_id])
+            self._unit_rows[unit_id] = np.array([a in wanted for a in self._articles])
+        return self._unit_rows[unit_id]
+
+    # -- public ---------------------------------------------------------------------------
+
+    def get(self, reference: str) -> Passage | None:
+        """The passage with this exact reference, or None."""
+        return self.by_reference.get(reference)
+
+    def provision(self, passage: Passage, *, named: bool = False, score: float = 0.0) -> Provision:
+        """A :class:`Provision` for ``passage``, quoted to the configured length."""
+        return Provision(
+            reference=passage.reference,
+            text=quote_cut(passage.text, self.settings.quote_chars),
+            full_text=collapse(passage.text),
+            url=passage.url,
+            title=passage.title,
+            named=named,
+            score=round(score, 4),
+        )
+
+    def lookup(self, question: str) -> tuple[Provision, ...]:
+        """The provisions the question names that exist in the Act (at most the maximum)."""
+        found = [self.get(ref) for ref in named_references(question)]
+        hits = [self.provision(p, named=True) for p in found if p is not None]
+        return tuple(hits[: self.settings.max_results])
+
+    def scores(self, questions: Sequence[str], units: Sequence[str | None]) -> np.ndarray:
+        """BM25 scores (questions x ranked passages), with the unit weighting applied."""
+        rows, cols = [], []
+        for r, q in enumerate(questions):
+            terms = {self.vocabulary_[t] for t in self._tokens(q) if t in self.vocabulary_}
+            rows += [r] * len(terms)
+            cols += list(terms)
+        query = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(questions), len(self.vocabulary_))
+        )
+        scores = (query @ self.weights_).toarray()
+        for r, unit in enumerate(units):
+            mask = self._unit_mask(unit)
+            if mask is not None:
+                scores[r, mask] *= 1 + self.settings.unit_boost
+        return scores
+
+    def search(self, question: str, unit: str | None = None) -> tuple[Provision, ...]:
+        """The provisions for one question: named ones, else the retrieved ones over the floor."""
+        return self.search_many([question], [unit])[0]
+
+    def search_many(
+        self, questions: Sequence[str], units: Sequence[str | None]
+    ) -> list[tuple[Provision, ...]]:
+        """:meth:`search` for many questions, scoring them in one sparse product."""
+        results: list[tuple[Provision, ...] | None] = [self.lookup(q) or None for q in questions]
+        todo = [i for i, r in enumerate(results) if r is None]
+        if todo:
+            scores = self.scores([questions[i] for i in todo], [units[i] for i in todo])
+            for row, i in enumerate(todo):
+                results[i] = self._pick(scores[row])
+        return [r or () for r in results]
+
+    def _pick(self, scores: np.ndarray, floor: float | None = None) -> tuple[Provision, ...]:
+        s = self.settings
+        floor = s.floor if floor is None else floor
+        top = float(scores.max()) if scores.size else 0.0
+        if top < floor:
+            return ()
+        candidates = np.flatnonzero(scores >= max(floor, s.ratio * top))
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        chosen: list[Passage] = []
+        chosen_scores: list[float] = []
+        taken: set[str] = set()
+        for j in order:
+            p = self.passages[self._ranked[j]]
+            # A paragraph and one of its points say the same thing twice: keep the better.
+            family = {p.reference, *p.ancestors(self.by_reference)}
+            if family & taken or any(p.reference in c.ancestors(self.by_reference) for c in chosen):
+                continue
+            chosen.append(p)
+            chosen_scores.append(float(scores[j]))
+            taken.add(p.reference)
+            if len(chosen) == s.max_results:
+                break
+        return tuple(self.provision(p, score=v) for p, v in zip(chosen, chosen_scores))
+
+
+def read_settings(path: Path) -> Settings:
+    """Read ``corpus/provisions.yaml``.
+
+    Raises:
+        PackError: the file is malformed; the message names it.
+    """
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+        raise PackError("expected a mapping with a 'source' mapping (file, eli)", path=path)
+    source = data["source"]
+    retrieval = data.get("retrieval") or {}
+    if not isinstance(retrieval, dict):
+        raise PackError("'retrieval' must be a mapping", path=path)
+    fitted = data.get("fitted") or {}
+    try:
+        unit_articles = {
+            str(k): tuple(str(a) for a in v) for k, v in (data.get("unit_articles") or {}).items()
+        }
+        return Settings(
+            source_file=str(source["file"]),
+            eli=str(source["eli"]).rstrip("/"),
+            k1=float(retrieval.get("k1", 1.2)),
+            b=float(retrieval.get("b", 0.75)),
+            unit_boost=float(retrieval.get("unit_boost", 0.5)),
+            recital_weight=float(retrieval.get("recital_weight", 0.8)),
+            floor=float(fitted.get("floor", retrieval.get("floor", 8.0))),
+            ratio=float(fitted.get("ratio", retrieval.get("ratio", 0.6))),
+            max_results=int(retrieval.get("max_results", 3)),
+            quote_chars=int(retrieval.get("quote_chars", 320)),
+            unit_articles=unit_articles,
+            expansions={str(k): str(v) for k, v in (data.get("expansions") or {}).items()},
+            stopwords=frozenset(str(w) for w in (data.get("stopwords") or ())),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PackError(f"malformed provision settings ({exc})", path=path) from exc
+
+
+def load_provisions(corpus_dir: Path, *, settings: Settings | None = None) -> ProvisionIndex | None:
+    """Parse the Act and build the index for a pack's corpus folder.
+
+    Returns None when the pack has no ``provisions.yaml`` (it then cites no provisions).
+
+    Raises:
+        PackError: the settings or the source file are missing or malformed.
+    """
+    path = corpus_dir / SETTINGS_FILE
+    if settings is None:
+        if not path.is_file():
+            return None
+        settings = read_settings(path)
+    source_path = corpus_dir / settings.source_file
+    try:
+        source = source_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(f"cannot read the Act's text ({exc})", path=source_path) from exc
+    try:
+        passages = parse_act(source, eli=settings.eli)
+    except PackError as exc:
+        raise PackError(str(exc), path=source_path) from exc
+    return ProvisionIndex(passages, settings)
+
+
+def iter_references(provisions: Iterable[Provision]) -> str:
+    """The references joined with "; " (the batch output's ``provisions`` field)."""
+    return "; ".join(p.reference for p in provisions)
