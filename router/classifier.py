@@ -102,7 +102,11 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class logits, one row per text, columns in ``classes_`` order."""
         features = X if sp.issparse(X) else self.transform(X)  # type: ignore[arg-type]
-        return np.asarray(self.model_.decision_function(features), dtype=np.float64)
+        logits = np.asarray(self.model_.decision_function(features), dtype=np.float64)
+        if logits.ndim == 1:
+            # Two classes: scikit-learn returns one logit; softmax([0, z]) is its sigmoid.
+            logits = np.column_stack([np.zeros_like(logits), logits])
+        return logits
 
     def predict_proba(self, X: Sequence[str], *, temperature: float = 1.0) -> np.ndarray:
         """Class probabilities; ``temperature`` rescales the logits (fitted on held-out folds)."""
@@ -124,7 +128,12 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         cols, vals = cols[word], vals[word]
         if cols.size == 0:
             return []
-        weights = vals * self.model_.coef_[class_index, cols]
+        coef = self.model_.coef_
+        if coef.shape[0] == 1:  # two classes: one row of weights, for class 1
+            row_weights = coef[0] if class_index == 1 else -coef[0]
+        else:
+            row_weights = coef[class_index]
+        weights = vals * row_weights[cols]
         order = np.argsort(-weights)[:k]
         return [
             (str(self.word_names_[cols[i]]), round(float(weights[i]), 4))

@@ -135,7 +135,7 @@ def test_missing_pack_folder(tmp_path: Path) -> None:
 def test_fingerprint_changes_with_training_data(pack_copy: Path) -> None:
     before = load_pack(pack_copy).fingerprint()
     path = pack_copy / "intents/ai_safety.yaml"
-    path.write_text(path.read_text() + '\n# comment only\n', encoding="utf-8")
+    path.write_text(path.read_text() + "\n# comment only\n", encoding="utf-8")
     assert load_pack(pack_copy).fingerprint() == before
     extra = '  en:\n    - "one more red-teaming question"\n'
     path.write_text(path.read_text().replace("  en:\n", extra, 1), encoding="utf-8")

@@ -1,0 +1,200 @@
+"""The Router's public behaviour: decisions, answers, evidence, bad input, route_many."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+import yaml
+
+from router import (
+    Decision,
+    InputError,
+    NotFittedError,
+    Router,
+    StaleCalibrationWarning,
+    UnknownUnitError,
+)
+from router.policy import Policy
+from router.text import MAX_CHARS
+
+GOLDEN = yaml.safe_load((Path(__file__).parent / "data/golden.yaml").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=[c["text"][:40] for c in GOLDEN])
+def test_golden_questions(router: Router, case: dict[str, str]) -> None:
+    d = router.route(case["text"])
+    got = d.unit.id if d.decision == "routed" and d.unit else d.decision
+    assert got == case["unit"], (
+        f"{case['text']!r}: got {got} ({d.confidence:.2f}), want {case['unit']}"
+    )
+
+
+def test_routed_answer_quotes_the_mandate_with_citation(router: Router) -> None:
+    d = router.route("who handles systemic-risk testing?")
+    assert d.decision == "routed" and d.unit is not None
+    assert d.unit.name == "AI Safety Unit"
+    assert len(d.answer.quotes) == 1
+    quote = d.answer.quotes[0]
+    assert quote.text == d.unit.mandate
+    assert quote.text in str(d.answer)
+    assert quote.citation.url and quote.citation.url in str(d.answer)
+    assert "2024-05-29" in str(d.answer)
+
+
+def test_about_office_answer_is_the_office_passage(router: Router) -> None:
+    d = router.route("what is the European AI Office?")
+    assert d.unit is not None and d.unit.id == "about_office"
+    assert d.answer.quotes[0].text.startswith("The AI Office aims at enabling")
+
+
+def test_out_of_scope_reply_is_honest_and_lists_the_units(router: Router) -> None:
+    d = router.route("how do I renew my passport?")
+    assert d.decision == "out_of_scope"
+    assert d.unit is None
+    assert d.answer.quotes == ()
+    text = str(d.answer)
+    assert "not" in text
+    for unit in router.units:
+        if unit.id != "about_office":
+            assert unit.name in text
+    assert 0.0 <= d.confidence <= 1.0
+
+
+def test_decision_is_frozen_and_complete(router: Router) -> None:
+    d = router.route("GPAI fines")
+    assert isinstance(d, Decision)
+    with pytest.raises(FrozenInstanceError):
+        d.confidence = 0.0  # type: ignore[misc]
+    ids = [a.unit.id for a in d.alternatives]
+    assert sorted(ids) == sorted(u.id for u in router.units)
+    scores = [a.score for a in d.alternatives]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_clarify_returns_both_candidates_with_their_mandates(router: Router) -> None:
+    wide = Router(policy=Policy(temperature=1.0, fuzzy_weight=0.0, floor=0.0, margin=1.0))
+    wide.fit(router.pack_)
+    d = wide.route("who funds research on testing very capable models for systemic risks?")
+    assert d.decision == "clarify"
+    assert d.unit is None
+    first, second = d.candidates
+    assert (first, second) == (d.alternatives[0].unit, d.alternatives[1].unit)
+    text = str(d.answer)
+    assert first.mandate in text and second.mandate in text
+    assert "1. " + first.name in text and "2. " + second.name in text
+
+
+def test_evidence_reports_aliases_corrections_and_weighing_words(router: Router) -> None:
+    d = router.route("who handles enforcemnet of the AI Act against GPAI providers?")
+    ev = d.evidence
+    assert ("enforcemnet", "enforcement") in ev.corrections
+    assert any(m.unit == "regulation_compliance" for m in ev.matched_terms)
+    assert ev.weighing_terms and all(w > 0 for _, w in ev.weighing_terms)
+    assert {c for c, _ in ev.model_scores} >= {"out_of_scope", "regulation_compliance"}
+    assert d.unit is not None and d.unit.id == "regulation_compliance"
+
+
+def test_acronyms_route(router: Router) -> None:
+    cases = [
+        ("EDIH near Lyon?", "innovation_policy_coordination"),
+        ("GenAI4EU", "excellence_ai_robotics"),
+    ]
+    for text, unit in cases:
+        d = router.route(text)
+        assert d.unit is not None and d.unit.id == unit, text
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\x00\x01\x7f", "\u200b\u200b"])
+def test_empty_questions_are_input_errors(router: Router, text: str) -> None:
+    with pytest.raises(InputError, match="empty"):
+        router.route(text)
+
+
+def test_non_text_is_an_input_error(router: Router) -> None:
+    with pytest.raises(InputError, match="expected the question as text"):
+        router.route(42)  # type: ignore[arg-type]
+
+
+def test_long_questions_are_cut_and_the_evidence_says_so(router: Router) -> None:
+    text = "Who fines providers of general-purpose AI models? " + "blah " * 2000
+    d = router.route(text)
+    assert d.evidence.truncated
+    assert any(str(MAX_CHARS) in note for note in d.evidence.notes)
+    assert len(d.text) <= MAX_CHARS
+    assert not router.route("short question about GPAI fines").evidence.truncated
+
+
+def test_control_characters_never_reach_the_answer_or_text(router: Router) -> None:
+    nasty = "who fines\x1b[31m GPAI\x00 providers\x07?\u202e\r\n"
+    d = router.route(nasty)
+    for field in (d.text, str(d.answer)):
+        assert not any(ord(c) < 32 and c not in "\n" for c in field)
+        assert "\x1b" not in field and "\u202e" not in field
+
+
+def test_emoji_only_question_is_out_of_scope_with_a_note(router: Router) -> None:
+    d = router.route("🙂🙂")
+    assert d.decision == "out_of_scope"
+    assert "no words" in " ".join(d.evidence.notes)
+
+
+def test_route_many_equals_route(router: Router) -> None:
+    texts = [c["text"] for c in GOLDEN] + ["GPAI", "help", "AI factories for my lab"]
+    many = list(router.route_many(texts, chunk_size=4))
+    assert len(many) == len(texts)
+    for text, got in zip(texts, many):
+        want = router.route(text)
+        assert got == want, text
+
+
+def test_route_many_is_lazy_and_names_the_bad_item(router: Router) -> None:
+    stream = router.route_many(["GPAI fines", "", "EDIH"], chunk_size=1)
+    assert next(stream).unit is not None
+    with pytest.raises(InputError, match="item 1"):
+        next(stream)
+
+
+def test_unit_lookup_forgives_typos(router: Router) -> None:
+    assert router.unit("ai_safety").id == "ai_safety"
+    assert router.unit("excelence robotics").id == "excellence_ai_robotics"
+    assert router.unit("Innovation and Policy").id == "innovation_policy_coordination"
+    with pytest.raises(UnknownUnitError, match="known units"):
+        router.unit("zzzz qqqq")
+
+
+def test_unfitted_router_raises() -> None:
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Router().route("x")
+
+
+def test_pack_without_calibration_is_calibrated_on_load(make_pack) -> None:
+    r = Router.load(make_pack())
+    assert 0.0 < r.policy_.temperature
+    d = r.route("I need a refund for my invoice")
+    assert d.unit is not None and d.unit.id == "billing"
+    assert d.answer.quotes[0].text.startswith("The Billing Desk")
+    # A unit without a quote is named without one.
+    d = r.route("the app crashes and I forgot my password")
+    assert d.unit is not None and d.unit.id == "support" and d.answer.quotes == ()
+    assert "Technical Support" in str(d.answer)
+
+
+def test_stale_calibration_warns_and_refits(pack_copy: Path) -> None:
+    path = pack_copy / "intents/ai_safety.yaml"
+    path.write_text(
+        path.read_text("utf-8").replace("  en:\n", '  en:\n    - "new eval question"\n', 1),
+        encoding="utf-8",
+    )
+    with pytest.warns(StaleCalibrationWarning, match="ai-office calibrate"):
+        r = Router.load(pack_copy)
+    assert r.route("red-teaming frontier models").unit is not None
+
+
+def test_bundled_calibration_is_current() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StaleCalibrationWarning)
+        Router.load()
