@@ -173,7 +173,7 @@ def test_unfitted_router_raises() -> None:
 
 def test_pack_without_calibration_is_calibrated_on_load(make_pack) -> None:
     r = Router.load(make_pack())
-    assert 0.0 < r.policy_.temperature
+    assert r.policy_.temperature > 0.0
     d = r.route("I need a refund for my invoice")
     assert d.unit is not None and d.unit.id == "billing"
     assert d.answer.quotes[0].text.startswith("The Billing Desk")
