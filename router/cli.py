@@ -186,6 +186,83 @@ def chat(quiet: bool, as_json: bool, pack: str | None) -> None:
     sys.exit(start_chat(loaded, quiet=quiet, as_json=as_json, color=use_color()))
 
 
+@cli.command(context_settings={"show_default": True})
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
+@click.option("-o", "--output", help="Output file (.csv, .jsonl, .gz). Default: JSONL on stdout.")
+@click.option(
+    "-f",
+    "--format",
+    "input_format",
+    type=click.Choice(["csv", "jsonl", "text", "parquet"]),
+    help="Input format. Default: from the suffix; stdin is text.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["csv", "jsonl"]),
+    help="Output format. Default: from the suffix of -o, else jsonl.",
+)
+@click.option("--text-column", help="CSV column to route. Default: text, question, message, ...")
+@click.option("--text-field", default="text", help="JSONL field to route.")
+@click.option("--encoding", default="utf-8", help="Input encoding, e.g. latin-1 for old files.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, help="Worker processes.")
+@click.option("--alternatives", type=click.IntRange(min=0), default=3, help="Units ranked per row.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    help="dask: route with Dask (pip install 'ai-office-router[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler (tcp://host:8786). Default: a local cluster of --jobs workers.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@pack_option
+@handle_errors
+def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: str | None,
+          quiet: bool, pack: str | None, **options: Any) -> None:  # fmt: skip
+    """Classify every inquiry in INPUT... (CSV, JSONL or text; - is stdin; .gz is read).
+
+    Writes each input row with unit, unit_name, decision, confidence, alternatives and
+    error added, in input order. Rows that cannot be routed get decision=error and a reason.
+    A summary goes to stderr; see docs/batch.md.
+    """
+    import time
+
+    from . import batch as b
+
+    router = load_router(pack)
+    paths = [p for p in inputs if p != "-"]
+    total = 0 if "-" in inputs else sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+    started, shown = time.perf_counter(), [0.0]
+
+    def progress(rows: int, read: int) -> None:
+        now = time.perf_counter()
+        if now - shown[0] >= 0.2:
+            shown[0] = now
+            line = b.format_progress(rows, now - started, read / total if total else None)
+            click.echo(f"\r{line}", nl=False, err=True)
+
+    live = sys.stderr.isatty()  # progress on a terminal only: logs and pipes stay clean
+    try:
+        if engine == "dask":
+            from .dask import run_dask
+
+            summary = run_dask(list(inputs), output, router, scheduler=scheduler, **options)
+        else:
+            run = functools.partial(b.run_batch, on_progress=progress if live else None)
+            summary = run(list(inputs), output, router, **options)
+    except b.BatchInterrupted as exc:
+        click.echo(("\n" if live else "") + f"Stopped: {exc}", err=True)
+        sys.exit(130)
+    if live:
+        click.echo("\r\033[K", nl=False, err=True)
+    if not quiet:
+        names = {u.id: u.name for u in router.units}
+        click.echo(b.render_summary(summary, names=names), err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     # Die quietly when the reader of a pipe goes away (`ai-office units | head`).

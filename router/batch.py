@@ -1,0 +1,909 @@
+"""Batch classification of inquiry logs: streaming readers, the routing job, writers.
+
+Everything here streams: readers are generators of :class:`Record`, :func:`route_records`
+routes them in chunks (optionally on several processes) and yields one :class:`Result` per
+record in input order, and the writers turn results into lines. Memory stays flat whatever
+the size of the log, and no pandas is needed::
+
+    from router import Router
+    from router.batch import read_records, route_records, iter_jsonl
+
+    router = Router.load()
+    with open("inquiries.jsonl", "w", encoding="utf-8") as out:
+        for line in iter_jsonl(r.to_dict() for r in route_records(read_records("log.csv"), router)):
+            out.write(line)
+
+A row that cannot be routed (undecodable bytes, a malformed CSV or JSON line, a missing or
+empty text) is never dropped: it comes out with ``decision == "error"`` and the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import json
+import math
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .errors import InputError
+from .text import MAX_CHARS, clean_for_display
+
+if TYPE_CHECKING:
+    from .results import Decision
+    from .routing import Router
+
+__all__ = [
+    "ADDED_FIELDS",
+    "ERROR",
+    "OVERFLOW",
+    "TEXT_COLUMN_NAMES",
+    "BatchInterrupted",
+    "Record",
+    "Result",
+    "Summary",
+    "Tally",
+    "detect_format",
+    "detect_text_column",
+    "iter_csv",
+    "iter_jsonl",
+    "outcomes",
+    "read_csv",
+    "read_jsonl",
+    "read_records",
+    "read_text",
+    "render_summary",
+    "route_records",
+    "run_batch",
+]
+
+#: The fields the batch job adds to every input row, in output order.
+ADDED_FIELDS = ("unit", "unit_name", "decision", "confidence", "alternatives", "error")
+
+#: The ``decision`` of a row that could not be routed.
+ERROR = "error"
+
+#: CSV columns tried, in this order and ignoring case, when no ``text_column`` is given.
+TEXT_COLUMN_NAMES = (
+    "text",
+    "question",
+    "inquiry",
+    "enquiry",
+    "query",
+    "message",
+    "body",
+    "content",
+    "description",
+    "subject",
+)
+
+#: The CSV output column holding, as JSON, input fields that have no column of their own
+#: (surplus cells of a malformed CSV row; keys of JSON Lines rows not in the first chunk).
+OVERFLOW = "other_fields"
+
+#: Rows routed per chunk: big enough for the vectorised router, small enough for flat memory.
+CHUNK_SIZE = 2048
+
+INPUT_FORMATS = ("csv", "jsonl", "text")
+OUTPUT_FORMATS = ("csv", "jsonl")
+
+_SUFFIXES = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".txt": "text",
+    ".text": "text",
+    ".log": "text",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+# Undecodable bytes survive decoding as lone surrogates (errors="surrogateescape"), so a bad
+# byte spoils only its own row instead of the whole file.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+# -- records and results --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input row.
+
+    Attributes:
+        row: its 1-based position among the data rows (a CSV header is not a row).
+        fields: the input fields, as read.
+        text: the text to route; None when the row cannot be routed.
+        error: why the row cannot be routed, or None.
+    """
+
+    row: int
+    fields: Mapping[str, Any]
+    text: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One output row: the input fields and where the row was routed.
+
+    Attributes:
+        row: the 1-based input row.
+        fields: the input fields, unchanged.
+        decision: ``routed``, ``clarify``, ``out_of_scope`` or ``error``.
+        unit: the unit id when routed, else None.
+        unit_name: the unit's name when routed, else None.
+        confidence: the router's confidence in [0, 1]; None for an error row.
+        alternatives: the best units with their fused scores, best first.
+        error: why the row could not be routed, or None.
+    """
+
+    row: int
+    fields: Mapping[str, Any]
+    decision: str
+    unit: str | None = None
+    unit_name: str | None = None
+    confidence: float | None = None
+    alternatives: tuple[tuple[str, float], ...] = ()
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The input fields followed by :data:`ADDED_FIELDS`.
+
+        An input field that has the name of an added one is kept as ``input_<name>``
+        (a labelled log often has its own ``unit`` column).
+        """
+        out: dict[str, Any] = {}
+        for key, value in self.fields.items():
+            out[f"input_{key}" if key in ADDED_FIELDS else key] = value
+        out["unit"] = self.unit
+        out["unit_name"] = self.unit_name
+        out["decision"] = self.decision
+        out["confidence"] = self.confidence
+        out["alternatives"] = [{"unit": u, "score": s} for u, s in self.alternatives]
+        out["error"] = self.error
+        return out
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The job was stopped (Ctrl-C) after ``rows`` rows; no output file was left behind.
+
+    A :class:`KeyboardInterrupt`, so code that does not expect it still stops.
+    """
+
+    def __init__(self, rows: int, output: str | None = None) -> None:
+        self.rows = rows
+        self.output = output
+        where = f"; {output} was not written" if output else ""
+        super().__init__(f"interrupted after {rows:,} rows{where}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+# -- formats and opening --------------------------------------------------------------------
+
+
+def detect_format(path: str | os.PathLike[str], *, default: str | None = None) -> str:
+    """The format a file name implies (``.gz`` is looked through): csv, jsonl, text, parquet.
+
+    Raises:
+        InputError: the suffix is unknown and there is no ``default``.
+    """
+    name = Path(path).name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    found = _SUFFIXES.get(Path(name).suffix)
+    if found is not None:
+        return found
+    if default is not None:
+        return default
+    raise InputError(
+        f"cannot tell the format of {path} from its name; pass --format csv, jsonl or text"
+    )
+
+
+class _Counting(io.RawIOBase):
+    """A binary stream that counts the bytes read through it, for progress on stdin."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+
+@contextlib.contextmanager
+def _open_text(
+    path: str, *, encoding: str, stdin: IO[bytes] | None = None
+) -> Iterator[tuple[IO[str], Callable[[], int]]]:
+    """Open ``path`` (``-`` is stdin; ``.gz`` is gunzipped) as text; also a bytes-read probe."""
+    raw: IO[bytes]
+    if path == "-":
+        counting = _Counting(stdin if stdin is not None else sys.stdin.buffer)
+        raw = io.BufferedReader(counting, 1 << 16)
+        position = lambda: counting.count  # noqa: E731
+        owned = False
+    else:
+        try:
+            raw = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        position = raw.tell
+        owned = True
+    binary: IO[bytes] = raw
+    if path.lower().endswith(".gz"):
+        binary = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    # utf-8-sig drops the byte-order mark that spreadsheet exports put first.
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        text = io.TextIOWrapper(binary, encoding=codec, errors="surrogateescape", newline="")
+    except LookupError as exc:
+        raise InputError(f"unknown encoding {encoding!r}; try --encoding=latin-1") from exc
+    try:
+        yield text, position
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    finally:
+        text.detach()
+        if binary is not raw:
+            binary.close()
+        if owned:
+            raw.close()
+
+
+def _undecodable(text: str, row: int, encoding: str) -> str | None:
+    """The error for a row holding bytes the encoding could not decode, or None."""
+    hit = _UNDECODABLE.search(text)
+    if hit is None:
+        return None
+    byte = ord(hit.group()) - 0xDC00
+    name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    return f"row {row}: not valid {name} (byte 0x{byte:02x}); try --encoding=latin-1"
+
+
+def _repair(value: str) -> str:
+    """Undecodable bytes as U+FFFD, so the row can still be written out."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+# -- readers ---------------------------------------------------------------------------------
+
+
+def detect_text_column(header: Sequence[str]) -> str | None:
+    """The first of :data:`TEXT_COLUMN_NAMES` in ``header`` (ignoring case), or None."""
+    folded = {name.strip().casefold(): name for name in header}
+    for candidate in TEXT_COLUMN_NAMES:
+        if candidate in folded:
+            return folded[candidate]
+    return None
+
+
+def read_csv(
+    lines: Iterable[str],
+    *,
+    text_column: str | None = None,
+    encoding: str = "utf-8",
+    source: str = "<input>",
+    first_row: int = 1,
+) -> Iterator[Record]:
+    """Records from CSV text with a header row.
+
+    ``lines`` is a text stream opened with ``newline=""`` (and, to keep rows with bad
+    bytes, ``errors="surrogateescape"``). Blank lines are not rows. A row whose quoting is
+    broken, or whose field count differs from the header's, is an error record.
+
+    Raises:
+        InputError: the header has no ``text_column`` (or none of the usual names).
+    """
+    # strict: a stray quote is an error on its own row rather than silently swallowing
+    # the rows after it.
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise InputError(f"{source}: the CSV header is malformed ({exc})") from exc
+    header = [_repair(h) for h in header]
+    column = text_column if text_column is not None else detect_text_column(header)
+    if column is None or column not in header:
+        names = ", ".join(header) or "none"
+        wanted = f"no column {column!r}" if column else "no text column"
+        raise InputError(f"{source}: {wanted} (columns: {names}); pass --text-column NAME")
+    index = header.index(column)
+    width = len(header)
+    row = first_row - 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row += 1
+            yield Record(
+                row,
+                dict.fromkeys(header, ""),
+                None,
+                f"row {row}: malformed CSV near line {reader.line_num} ({exc})",
+            )
+            continue
+        if not cells:
+            continue
+        row += 1
+        error = None
+        for cell in cells:
+            if _UNDECODABLE.search(cell):
+                error = _undecodable(cell, row, encoding)
+                cells = [_repair(c) for c in cells]
+                break
+        if error is None and len(cells) != width:
+            error = f"row {row}: malformed CSV: expected {width} fields, found {len(cells)}"
+        fields: dict[str, Any] = dict(zip(header, cells))
+        if len(cells) < width:
+            fields.update(dict.fromkeys(header[len(cells) :], ""))
+        elif len(cells) > width:
+            fields[OVERFLOW] = cells[width:]
+        if error is not None:
+            yield Record(row, fields, None, error)
+            continue
+        text = cells[index]
+        if text.strip():
+            yield Record(row, fields, text)
+        else:
+            yield Record(row, fields, None, f"row {row}: empty {column!r}")
+
+
+def read_jsonl(
+    lines: Iterable[str],
+    *,
+    text_field: str = "text",
+    encoding: str = "utf-8",
+    first_row: int = 1,
+) -> Iterator[Record]:
+    """Records from JSON Lines: one object per line; every line is a row, blank ones too."""
+    row = first_row - 1
+    for line in lines:
+        row += 1
+        error = _undecodable(line, row, encoding)
+        if error is not None:
+            yield Record(row, {"line": _repair(line.rstrip("\r\n"))}, None, error)
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            reason = "empty line" if not line.strip() else f"malformed JSON ({exc})"
+            yield Record(row, {"line": line.rstrip("\r\n")}, None, f"row {row}: {reason}")
+            continue
+        if not isinstance(obj, dict):
+            yield Record(
+                row, {"value": obj}, None, f"row {row}: expected a JSON object, got {_kind(obj)}"
+            )
+            continue
+        text = obj.get(text_field)
+        if text is None:
+            error = f"row {row}: no {text_field!r} field; pass --text-field NAME"
+        elif not isinstance(text, str):
+            error = f"row {row}: {text_field!r} is {_kind(text)}, not text"
+        elif not text.strip():
+            error = f"row {row}: empty {text_field!r}"
+        yield Record(row, obj, text if error is None else None, error)
+
+
+def read_text(
+    lines: Iterable[str], *, encoding: str = "utf-8", first_row: int = 1
+) -> Iterator[Record]:
+    """Records from plain text, one inquiry per line (field ``text``); blank lines are rows."""
+    row = first_row - 1
+    for line in lines:
+        row += 1
+        text = line.rstrip("\r\n")
+        error = _undecodable(text, row, encoding)
+        if error is not None:
+            yield Record(row, {"text": _repair(text)}, None, error)
+        elif not text.strip():
+            yield Record(row, {"text": text}, None, f"row {row}: empty line")
+        else:
+            yield Record(row, {"text": text}, text)
+
+
+def _kind(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def read_records(
+    *paths: str,
+    input_format: str | None = None,
+    text_column: str | None = None,
+    text_field: str = "text",
+    encoding: str = "utf-8",
+    stdin: IO[bytes] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Record]:
+    """Records from the files in ``paths`` one after the other, numbered across them.
+
+    ``-`` is stdin (plain text unless ``input_format`` says otherwise); a ``.gz`` suffix is
+    gunzipped; the format comes from the suffix unless ``input_format`` is given.
+    ``progress``, if given, is called with the number of input bytes read so far.
+
+    Raises:
+        InputError: a file cannot be read or its format cannot be told.
+    """
+    done_bytes = 0
+    row = 0
+    for path in paths:
+        fmt = input_format or detect_format(path, default="text" if path == "-" else None)
+        if fmt not in INPUT_FORMATS:
+            raise InputError(f"{path}: {fmt} is read only by the Dask engine; pass --engine dask")
+        with _open_text(path, encoding=encoding, stdin=stdin) as (stream, position):
+            source = "stdin" if path == "-" else path
+            if fmt == "csv":
+                records = read_csv(
+                    stream,
+                    text_column=text_column,
+                    encoding=encoding,
+                    source=source,
+                    first_row=row + 1,
+                )
+            elif fmt == "jsonl":
+                records = read_jsonl(
+                    stream, text_field=text_field, encoding=encoding, first_row=row + 1
+                )
+            else:
+                records = read_text(stream, encoding=encoding, first_row=row + 1)
+            for record in records:
+                row = record.row
+                if progress is not None and row % 1024 == 0:
+                    progress(done_bytes + position())
+                yield record
+            done_bytes += position()
+    if progress is not None:
+        progress(done_bytes)
+
+
+# -- routing ---------------------------------------------------------------------------------
+
+# One routed row as it crosses a process boundary: plain tuples pickle far faster than
+# Decision objects with their evidence and answers, which a batch does not need.
+_Outcome = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...]]
+
+
+def _outcome(decision: Decision, alternatives: int) -> _Outcome:
+    unit = decision.unit
+    return (
+        decision.decision,
+        unit.id if unit is not None else None,
+        unit.name if unit is not None else None,
+        round(decision.confidence, 4),
+        tuple((a.unit.id, round(a.score, 4)) for a in decision.alternatives[:alternatives]),
+    )
+
+
+def outcomes(router: Router, texts: Sequence[str], *, alternatives: int = 3) -> list[_Outcome]:
+    """Route ``texts`` (none empty) and keep what a batch writes: the lean per-row outcome.
+
+    Returns ``(decision, unit, unit_name, confidence, alternatives)`` tuples in order.
+    """
+    return [_outcome(d, alternatives) for d in router.route_many(texts)]
+
+
+def _routable_error(text: str) -> str | None:
+    # Mirrors Router._prepare: a text that is empty once cut and cleaned raises there.
+    if not clean_for_display(text[:MAX_CHARS]):
+        return "nothing to route once control characters are removed"
+    return None
+
+
+_WORKER_ROUTER: Router | None = None
+
+
+def _init_worker(router: Router) -> None:
+    global _WORKER_ROUTER
+    _WORKER_ROUTER = router
+    # The terminal sends Ctrl-C to the whole process group; the parent alone decides how to
+    # stop, so a worker must not die mid-chunk with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _route_in_worker(texts: list[str], alternatives: int) -> list[_Outcome]:
+    assert _WORKER_ROUTER is not None
+    return outcomes(_WORKER_ROUTER, texts, alternatives=alternatives)
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _results(chunk: list[Record], routed: list[_Outcome]) -> Iterator[Result]:
+    it = iter(routed)
+    for record in chunk:
+        if record.text is None:
+            yield Result(record.row, record.fields, ERROR, error=record.error)
+            continue
+        kind, unit, name, confidence, alternatives = next(it)
+        yield Result(record.row, record.fields, kind, unit, name, confidence, alternatives)
+
+
+def _prepare_chunk(chunk: list[Record]) -> tuple[list[Record], list[str]]:
+    """Turn unroutable texts into error records; the texts left to route, in order."""
+    texts: list[str] = []
+    for i, record in enumerate(chunk):
+        if record.text is None:
+            continue
+        reason = _routable_error(record.text)
+        if reason is not None:
+            chunk[i] = Record(record.row, record.fields, None, f"row {record.row}: {reason}")
+        else:
+            texts.append(record.text)
+    return chunk, texts
+
+
+def route_records(
+    records: Iterable[Record],
+    router: Router,
+    *,
+    jobs: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    alternatives: int = 3,
+) -> Iterator[Result]:
+    """Route records in chunks; one :class:`Result` per record, in input order.
+
+    With ``jobs > 1`` the chunks are routed on that many worker processes. The fitted
+    ``router`` is handed to each worker once, when it starts; only texts and lean results
+    cross between processes, and at most ``2 * jobs`` chunks are in flight, so memory stays
+    flat.
+    """
+    if jobs < 1:
+        raise InputError(f"jobs must be at least 1, got {jobs}")
+    chunks = (_prepare_chunk(c) for c in _chunks(records, chunk_size))
+    if jobs == 1:
+        for chunk, texts in chunks:
+            yield from _results(chunk, outcomes(router, texts, alternatives=alternatives))
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(router,))
+    pending: deque[tuple[list[Record], Future[list[_Outcome]]]] = deque()
+    try:
+        for chunk, texts in chunks:
+            pending.append((chunk, pool.submit(_route_in_worker, texts, alternatives)))
+            if len(pending) >= 2 * jobs:
+                done, future = pending.popleft()
+                yield from _results(done, future.result())
+        while pending:
+            done, future = pending.popleft()
+            yield from _results(done, future.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- writers ---------------------------------------------------------------------------------
+
+
+def _json_default(value: object) -> object:
+    # numpy and pandas scalars from the Dask engine
+    if hasattr(value, "item"):
+        return value.item()  # type: ignore[attr-defined]
+    return str(value)
+
+
+def _clean_float(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def iter_jsonl(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """JSON Lines, one line (with its newline) per row; non-ASCII kept as is."""
+    for row in rows:
+        yield (
+            json.dumps(
+                {k: _clean_float(v) for k, v in row.items()},
+                ensure_ascii=False,
+                default=_json_default,
+            )
+            + "\n"
+        )
+
+
+def iter_csv(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    fieldnames: Sequence[str] | None = None,
+    overflow: str | None = None,
+) -> Iterator[str]:
+    """CSV lines: a header, then one line per row. Lists and objects are written as JSON.
+
+    The columns are ``fieldnames``, else the keys of the first row. A row's keys that are
+    not among the columns go, as one JSON object, in the ``overflow`` column when there is
+    one (JSON Lines rows need not share their keys); without it they are dropped.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns: list[str] | None = list(fieldnames) if fieldnames is not None else None
+    known: set[str] = set()
+    for row in rows:
+        if columns is None:
+            columns = list(row)
+            if overflow is not None and overflow not in columns:
+                columns.append(overflow)
+        if not known:
+            known = set(columns)
+            writer.writerow(columns)
+        cells = [_cell(row.get(c)) for c in columns]
+        if overflow is not None:
+            extra = {k: v for k, v in row.items() if k not in known}
+            if extra:
+                cells[columns.index(overflow)] = json.dumps(
+                    extra, ensure_ascii=False, default=_json_default
+                )
+        writer.writerow(cells)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
+    return _clean_float(value)
+
+
+# -- summary ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a batch run did.
+
+    Attributes:
+        rows: rows written (every input row).
+        routed, clarify, out_of_scope, errors: rows per decision.
+        per_unit: ``(unit id, rows routed to it)``, most first.
+        seconds: wall time of the run.
+    """
+
+    rows: int
+    routed: int
+    clarify: int
+    out_of_scope: int
+    errors: int
+    per_unit: tuple[tuple[str, int], ...]
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def share(self, count: int) -> float:
+        """``count`` as a share of the rows (0 when there are none)."""
+        return count / self.rows if self.rows else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "routed": self.routed,
+            "clarify": self.clarify,
+            "out_of_scope": self.out_of_scope,
+            "errors": self.errors,
+            "per_unit": dict(self.per_unit),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class Tally:
+    """Counts rows as they are written; :meth:`summary` freezes them."""
+
+    decisions: Counter[str] = field(default_factory=Counter)
+    units: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def rows(self) -> int:
+        return self.decisions.total()
+
+    def add(self, decision: str, unit: str | None) -> None:
+        self.decisions[decision] += 1
+        if unit is not None:
+            self.units[unit] += 1
+
+    def summary(self) -> Summary:
+        return Summary(
+            rows=self.rows,
+            routed=self.decisions["routed"],
+            clarify=self.decisions["clarify"],
+            out_of_scope=self.decisions["out_of_scope"],
+            errors=self.decisions[ERROR],
+            per_unit=tuple(self.units.most_common()),
+            seconds=time.perf_counter() - self.started,
+        )
+
+
+def render_summary(summary: Summary, *, names: Mapping[str, str] | None = None) -> str:
+    """The summary as plain text lines, for stderr."""
+    s = summary
+    lines = [f"{s.rows:,} rows in {s.seconds:.1f} s ({s.rows_per_second:,.0f} rows/s)"]
+    for unit, count in s.per_unit:
+        label = (names or {}).get(unit, unit)
+        lines.append(f"  {label:<44} {count:>10,}  {s.share(count):6.1%}")
+    lines.append(
+        f"  {'clarify (two units about equally likely)':<44} {s.clarify:>10,}  "
+        f"{s.share(s.clarify):6.1%}"
+    )
+    lines.append(f"  {'out of scope':<44} {s.out_of_scope:>10,}  {s.share(s.out_of_scope):6.1%}")
+    lines.append(
+        f"  {'error rows (see the error field)':<44} {s.errors:>10,}  {s.share(s.errors):6.1%}"
+    )
+    return "\n".join(lines)
+
+
+# -- the whole job ---------------------------------------------------------------------------
+
+
+def output_format_for(output: str | None, output_format: str | None) -> str:
+    """The output format: ``output_format``, else the output's suffix, else JSON Lines."""
+    if output_format is not None:
+        fmt = output_format
+    elif output is None or output == "-":
+        fmt = "jsonl"
+    else:
+        fmt = detect_format(output, default="jsonl")
+    if fmt not in OUTPUT_FORMATS:
+        raise InputError(f"cannot write {fmt}; the output format is csv or jsonl")
+    return fmt
+
+
+@contextlib.contextmanager
+def atomic_output(output: str | None, *, stdout: IO[str] | None = None) -> Iterator[IO[str]]:
+    """A text stream for ``output`` that appears under its name only when complete.
+
+    Writes to a hidden temporary file in the target folder (so the final rename stays on one
+    file system and is atomic) and renames it when the block ends without an exception; on
+    any exception, Ctrl-C included, the temporary file is removed. ``None`` or ``-`` is
+    ``stdout``. A ``.gz`` name is gzipped.
+    """
+    if output is None or output == "-":
+        yield stdout if stdout is not None else sys.stdout
+        return
+    target = Path(output)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write to {folder}: {exc.strerror}") from exc
+    raw = os.fdopen(fd, "wb")
+    try:
+        binary: IO[bytes] = raw
+        if output.endswith(".gz"):
+            binary = gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[assignment]
+        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as stream:
+            yield stream
+        raw.close()
+        os.replace(tmp, target)
+    except BaseException:
+        raw.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def run_batch(
+    inputs: Sequence[str],
+    output: str | None,
+    router: Router,
+    *,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    text_column: str | None = None,
+    text_field: str = "text",
+    encoding: str = "utf-8",
+    jobs: int = 1,
+    alternatives: int = 3,
+    chunk_size: int = CHUNK_SIZE,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Route every row of ``inputs`` and write them all to ``output`` (None: ``stdout``).
+
+    ``on_progress(rows, bytes_read)`` is called every chunk or so.
+
+    Raises:
+        InputError: an input cannot be read or has no text column; nothing is written.
+        BatchInterrupted: Ctrl-C; says how many rows were done; the output is not written.
+    """
+    fmt = output_format_for(output, output_format)
+    tally = Tally()
+    bytes_read = [0]
+
+    def seen(n: int) -> None:
+        bytes_read[0] = n
+        if on_progress is not None:
+            on_progress(tally.rows, n)
+
+    records = read_records(
+        *inputs,
+        input_format=input_format,
+        text_column=text_column,
+        text_field=text_field,
+        encoding=encoding,
+        stdin=stdin,
+        progress=seen,
+    )
+    # Read the first record before opening the output so that a missing text column (or
+    # an unreadable file) fails without leaving anything behind.
+    first = next(records, None)
+    stream_records: Iterable[Record] = () if first is None else _prepend(first, records)
+    results = route_records(
+        stream_records, router, jobs=jobs, chunk_size=chunk_size, alternatives=alternatives
+    )
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for result in results:
+            tally.add(result.decision, result.unit)
+            yield result.to_dict()
+
+    lines = iter_csv(rows(), overflow=OVERFLOW) if fmt == "csv" else iter_jsonl(rows())
+    try:
+        with atomic_output(output, stdout=stdout) as stream:
+            for line in lines:
+                stream.write(line)
+            stream.flush()
+    except KeyboardInterrupt as exc:
+        raise BatchInterrupted(tally.rows, output if output not in (None, "-") else None) from exc
+    finally:
+        # Stops the worker processes now, not whenever the generator is collected.
+        results.close()
+    return tally.summary()
+
+
+def _prepend(first: Record, rest: Iterator[Record]) -> Iterator[Record]:
+    yield first
+    yield from rest
+
+
+def format_progress(rows: int, elapsed: float, fraction: float | None) -> str:
+    """A one-line progress report: rows, rows/s and, when the size is known, % and ETA."""
+    rate = rows / elapsed if elapsed > 0 else 0.0
+    line = f"{rows:>12,} rows  {rate:>9,.0f} rows/s"
+    if fraction is not None and 0 < fraction <= 1:
+        remaining = elapsed * (1 - fraction) / fraction
+        minutes, seconds = divmod(int(remaining), 60)
+        line += f"  {fraction:6.1%}  ETA {minutes:d}:{seconds:02d}"
+    return line
