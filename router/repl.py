@@ -17,19 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from rapidfuzz import fuzz, process
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.output import Output
+from prompt_toolkit.utils import is_dumb_terminal
+from rapidfuzz import fuzz, process, utils
 
 from .errors import RouterError, UnknownUnitError
 from .text import clean_for_display
 
 if TYPE_CHECKING:
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import CompleteEvent, Completion
-    from prompt_toolkit.document import Document
-    from prompt_toolkit.history import History
-    from prompt_toolkit.input import Input
-    from prompt_toolkit.output import Output
-
     from .pack import Pack, Unit
     from .results import Decision
     from .routing import Router
@@ -54,6 +55,10 @@ HISTORY_ENV = "AI_OFFICE_HISTORY"
 #: longer replies are rephrased questions, and fuzzy-matching them against unit names
 #: would pick a unit from one shared word.
 _MAX_PICK_WORDS = 5
+#: The looser unit-name match (best matching part of a label) needs this much typed, and
+#: this score: "safty" -> "AI safety" scores 80, "inovation" -> "innovation unit" 89.
+_MIN_LOOSE_CHARS = 4
+_LOOSE_CUTOFF = 78
 
 
 # -- loading the router without delaying the first prompt -----------------------------------
@@ -228,17 +233,14 @@ def _units(chat: Chat, arg: str) -> Reply:
     return Reply("\n\n".join(render_unit(u, color=chat.color) for u in chat.pack.units))
 
 
-@COMMANDS.command(
-    "/unit", arg="NAME", help="one unit's full mandate and citation (forgives typos)"
-)
+@COMMANDS.command("/unit", arg="NAME", help="one unit's full mandate and citation (forgives typos)")
 def _unit(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
     if not arg:
         return Reply("Usage: /unit NAME, for example /unit safety. /units lists them all.")
-    try:
-        unit = chat.router.unit(arg)
-    except UnknownUnitError:
+    unit = chat.find_unit(arg)
+    if unit is None:
         names = ", ".join(u.name for u in chat.pack.units)
         return Reply(f"No unit matches {clean_for_display(arg)!r}. The units: {names}.")
     return Reply(render_unit(unit, color=chat.color))
@@ -313,6 +315,8 @@ class Chat:
         if line.startswith("/"):
             return self._unknown_command(line)
         if self.pending is not None:
+            if _choice_number(line) is not None and self._pick(line, self.pending) is None:
+                return Reply(_PICK_HINT)
             unit = self._pick(line, self.pending)
             if unit is not None:
                 return self._answer_pick(unit)
@@ -339,18 +343,46 @@ class Chat:
     def _pick(self, line: str, pending: Decision) -> Unit | None:
         """The candidate a reply to a clarify question picks, or None for a new question."""
         candidates = pending.candidates
-        choice = line.strip().rstrip(".)").lstrip("#")
-        if choice.isdigit():
-            index = int(choice) - 1
-            return candidates[index] if 0 <= index < len(candidates) else None
+        number = _choice_number(line)
+        if number is not None:
+            return candidates[number - 1] if 1 <= number <= len(candidates) else None
         if len(line.split()) > _MAX_PICK_WORDS:
             return None
-        try:
-            unit = self.router.unit(line)
-        except UnknownUnitError:
-            return None
+        unit = self.find_unit(line, among=candidates)
         # A short reply naming some other unit is more likely a new question about it.
         return unit if unit in candidates else None
+
+    def find_unit(self, query: str, *, among: tuple[Unit, ...] | None = None) -> Unit | None:
+        """The unit ``query`` names: :meth:`Router.unit`, then a looser second chance.
+
+        ``Router.unit`` scores whole labels, so a typo in one word of a short query
+        ("safty") falls under its cutoff; here each label is also scored by its best
+        matching part, for queries long enough that a part match means something.
+        """
+        try:
+            return self.router.unit(query)
+        except UnknownUnitError:
+            pass
+        if len(query.strip()) < _MIN_LOOSE_CHARS:
+            return None
+        labels = {
+            label: unit
+            for unit in (among if among is not None else self.pack.units)
+            for label in (unit.id.replace("_", " "), unit.name, *unit.aliases)
+        }
+        hit = process.extractOne(
+            query,
+            list(labels),
+            scorer=fuzz.partial_ratio,
+            processor=utils.default_process,  # rapidfuzz >= 3 does no lower-casing itself
+            score_cutoff=_LOOSE_CUTOFF,
+        )
+        return None if hit is None else labels[hit[0]]
+
+    def needs_router(self, line: str) -> bool:
+        """Whether answering ``line`` needs the fitted router (so may wait for the fit)."""
+        found = self.commands.find(line)
+        return found is None or found[0].name in {"/unit"}
 
     def _answer_pick(self, unit: Unit) -> Reply:
         from .render import render_pick
@@ -358,6 +390,15 @@ class Chat:
         self.pending, self.picked = None, unit
         lead = self.router.answers_.routed(unit).lead
         return Reply(render_pick(unit, lead, color=self.color, width=self.width))
+
+
+_PICK_HINT = "Answer 1 or 2, or name the unit, or rephrase your question."
+
+
+def _choice_number(line: str) -> int | None:
+    """The number in a reply such as ``2``, ``2.`` or ``#2``; None if it is not one."""
+    choice = line.strip().rstrip(".)").lstrip("#")
+    return int(choice) if choice.isdigit() and len(choice) < 4 else None
 
 
 def greeting(pack: Pack) -> str:
@@ -383,8 +424,6 @@ def history_path(environ: dict[str, str] | None = None) -> Path:
 
 def make_history(path: Path, warn: Callable[[str], None]) -> History:
     """A FileHistory at ``path``, or in-memory history (one warning) if it cannot be written."""
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Questions can be private: create the file readable by its owner only.
@@ -402,8 +441,11 @@ def make_history(path: Path, warn: Callable[[str], None]) -> History:
 # -- the interactive loop -----------------------------------------------------------------
 
 
-class ChatCompleter:
-    """Completes ``/commands`` and, after ``/unit``, unit names; never plain questions."""
+class ChatCompleter(Completer):
+    """Completes ``/commands`` and, after ``/unit``, unit names; never plain questions.
+
+    It only scans a dozen strings, so it runs in the event loop rather than a thread.
+    """
 
     def __init__(self, commands: CommandRegistry, pack: Pack) -> None:
         self.commands = commands
@@ -412,8 +454,6 @@ class ChatCompleter:
     def get_completions(
         self, document: Document, complete_event: CompleteEvent
     ) -> Iterator[Completion]:
-        from prompt_toolkit.completion import Completion
-
         text = document.text_before_cursor
         if not text.startswith("/"):
             return  # completing words of a question would only get in the way
@@ -439,15 +479,10 @@ def make_session(
     output: Output | None = None,
 ) -> PromptSession[str]:
     """The prompt-toolkit session: history, suggestions and completion."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-    from prompt_toolkit.completion import DynamicCompleter, ThreadedCompleter
-
-    completer = ChatCompleter(chat.commands, chat.pack)
     return PromptSession(
         history=history,
         auto_suggest=AutoSuggestFromHistory(),
-        completer=DynamicCompleter(lambda: ThreadedCompleter(completer)),  # type: ignore[arg-type]
+        completer=ChatCompleter(chat.commands, chat.pack),
         complete_while_typing=True,
         input=input,
         output=output,
@@ -461,8 +496,6 @@ def _start_loading_after_first_render(loader: RouterLoader, session: PromptSessi
     the prompt. Dumb terminals get a separate, simpler application from prompt-toolkit
     that never fires this event, so there the fit starts at once.
     """
-    from prompt_toolkit.utils import is_dumb_terminal
-
     if is_dumb_terminal():
         loader.start()
         return
@@ -487,6 +520,8 @@ def run_repl(
             continue  # Ctrl-C discards the line being typed, as in a shell
         except EOFError:
             return 0  # Ctrl-D on an empty line: leave without a word
+        if not chat.loader.is_ready and chat.needs_router(line):
+            print("(loading the router; the first answer takes a moment)", file=out, flush=True)
         try:
             reply = chat.handle(line)
         except KeyboardInterrupt:
