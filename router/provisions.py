@@ -114,10 +114,12 @@ class Settings:
     b: float = 0.75
     unit_boost: float = 0.5
     recital_weight: float = 0.8
-    floor: float = 8.0
+    floor: float = 0.6
     ratio: float = 0.6
     max_results: int = 3
     quote_chars: int = 320
+    title_weight: int = 2
+    definition_bonus: float = 10.0
     unit_articles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     expansions: dict[str, str] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
@@ -256,13 +258,23 @@ def parse_act(source: str, *, eli: str) -> tuple[Passage, ...]:
     passages: list[Passage] = []
     texts = [ln.text for ln in lines]
 
-    def add(ref: str, kind: PassageKind, number: str, title: str, start: int, end: int,
-            url: str, parent: str | None, indexed: bool) -> None:
+    def add(
+        ref: str,
+        kind: PassageKind,
+        number: str,
+        title: str,
+        start: int,
+        end: int,
+        url: str,
+        parent: str | None,
+        indexed: bool,
+    ) -> None:
         start, end = _slice(source, start, end)
         if end > start:
             passages.append(
-                Passage(ref, kind, number, title, start, end, source[start:end], url, parent,
-                        indexed)
+                Passage(
+                    ref, kind, number, title, start, end, source[start:end], url, parent, indexed
+                )
             )
 
     # Recitals: between "Whereas:" and "HAVE ADOPTED THIS REGULATION:".
@@ -314,8 +326,15 @@ def parse_act(source: str, *, eli: str) -> tuple[Passage, ...]:
         number = str(n + 1)
         title, body = _title(lines, head + 1, stop)
         _add_structured(
-            add, source, lines[body:stop], f"Article {number}", "article", number, title,
-            f"{eli}/art_{number}", end=lines[stop].start if stop < len(lines) else len(source),
+            add,
+            source,
+            lines[body:stop],
+            f"Article {number}",
+            "article",
+            number,
+            title,
+            f"{eli}/art_{number}",
+            end=lines[stop].start if stop < len(lines) else len(source),
         )
 
     # Annexes: "ANNEX III", its title, then the body up to "* * *".
@@ -324,12 +343,20 @@ def parse_act(source: str, *, eli: str) -> tuple[Passage, ...]:
         if not m:
             continue
         number = m.group(1)
-        stop = next((j for j in range(i + 1, len(texts)) if texts[j].strip() == "* * *"),
-                    len(texts))
+        stop = next(
+            (j for j in range(i + 1, len(texts)) if texts[j].strip() == "* * *"), len(texts)
+        )
         title, body = _title(lines, i + 1, stop)
         _add_structured(
-            add, source, lines[body:stop], f"Annex {number}", "annex", number, title,
-            f"{eli}/anx_{number}", end=lines[stop].start if stop < len(lines) else len(source),
+            add,
+            source,
+            lines[body:stop],
+            f"Annex {number}",
+            "annex",
+            number,
+            title,
+            f"{eli}/anx_{number}",
+            end=lines[stop].start if stop < len(lines) else len(source),
         )
     return tuple(passages)
 
@@ -402,8 +429,17 @@ def _add_structured(
                 node.children[c + 1].line_start if c + 1 < len(node.children) else node_end
             )
             child_kind: PassageKind = "annex_point" if annex else "point"
-            add(child_ref(node_ref, child, False), child_kind, number, title, child.start,
-                child_end, url, node_ref, True)
+            add(
+                child_ref(node_ref, child, False),
+                child_kind,
+                number,
+                title,
+                child.start,
+                child_end,
+                url,
+                node_ref,
+                True,
+            )
 
 
 def collapse(text: str) -> str:
@@ -425,7 +461,7 @@ def quote_cut(text: str, limit: int) -> str:
     ends = [
         m.end()
         for m in _SENTENCE_END.finditer(text)
-        if not text[: m.end()].endswith(_NO_END)
+        if not text[max(0, m.end() - 6) : m.end()].endswith(_NO_END)
     ]
     before = [e for e in ends if limit // 4 <= e <= limit]
     after = [e for e in ends if e > limit]
@@ -445,6 +481,7 @@ _FOLD = str.maketrans({"\u2019": "'", "\u00a0": " "})
 _REF_ARTICLE = re.compile(
     r"\b(?:articles?|arts?|artikel[ns]?|articolo|articoli|articulos?)\b\.?\s*(\d{1,3})"
     r"((?:\s*\(\s*(?:\d{1,3}|[a-z]{1,4})\s*\))*)"
+    r"(?:\s*,?\s*(?:paragraph|paragraphe|para|par|absatz|abs|comma|apartado)\.?\s*(\d{1,3}))?"
     r"(?:\s*,?\s*(?:point|punkt|lettre|lettera|letra)\s*\(?([a-z]{1,4}|\d{1,3})\)?)?"
 )
 _REF_ANNEX = re.compile(r"\b(?:annex|annexe|anhang|allegato|anexo)\s+([ivxlc]+)\b")
@@ -469,8 +506,7 @@ def named_references(question: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for m in _REF_ARTICLE.finditer(folded):
         parts = re.findall(r"\(\s*([^)\s]+)\s*\)", m.group(2) or "")
-        if m.group(3):
-            parts.append(m.group(3))
+        parts += [g for g in (m.group(3), m.group(4)) if g]
         found.append((m.start(), f"Article {int(m.group(1))}" + "".join(f"({p})" for p in parts)))
     for m in _REF_ANNEX.finditer(folded):
         found.append((m.start(), f"Annex {m.group(1).upper()}"))
@@ -486,6 +522,12 @@ def named_references(question: str) -> list[str]:
 # -- retrieval ---------------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z0-9]+")
+_DEFINED = re.compile(r"\u2018([^\u2019]{1,80})\u2019 means")
+_DEFINITION_WORDS = frozenset({"defin", "define", "definition", "mean", "meant", "count", "sense"})
+_DEFINITION_QUESTION = re.compile(
+    r"\b(?:what (?:is|are|does)|define[sd]?|definition|meaning|mean[st]?|counts? as|"
+    r"what is meant)\b"
+)
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "er", "s")
 
 
@@ -520,7 +562,7 @@ class ProvisionIndex:
             p = self.passages[i]
             # The heading counts too: "Fines for providers of general-purpose AI models".
             counts: dict[int, int] = {}
-            toks = self._tokens(f"{p.title} {p.text}")
+            toks = self._tokens(" ".join([p.title] * settings.title_weight + [p.text]))
             lengths[r] = len(toks)
             for t in toks:
                 j = vocab.setdefault(t, len(vocab))
@@ -536,6 +578,12 @@ class ProvisionIndex:
         n = len(self._ranked)
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         k1, b = settings.k1, settings.b
+        self.idf_ = idf
+        self.idf_max_ = float(np.log(1 + (n + 0.5) / 0.5))
+        # Which words each passage holds (vocabulary x passages), for coverage.
+        self.present_ = sparse.csr_matrix(
+            (np.ones(tf.nnz), tf.indices, tf.indptr), shape=tf.shape
+        ).T.tocsr()
         norm = k1 * (1 - b + b * lengths / lengths.mean())
         tf = tf.tocoo()
         weight = tf.data * (k1 + 1) / (tf.data + norm[tf.row]) * idf[tf.col]
@@ -551,6 +599,14 @@ class ProvisionIndex:
             (weight, (tf.row, tf.col)), shape=(n, len(vocab))
         ).T.tocsr()
         self._articles = np.array([self._article_of(self.passages[i]) for i in self._ranked])
+        # Article 3's points define terms: "'deployer' means ...". A question asking what a
+        # term means should get its definition, which plain word overlap ranks too low.
+        self._definitions: list[tuple[frozenset[str], int]] = []
+        for r, i in enumerate(self._ranked):
+            p = self.passages[i]
+            m = _DEFINED.match(p.text)
+            if p.kind == "point" and p.number == "3" and m:
+                self._definitions.append((frozenset(self._tokens(m.group(1))), r))
 
     @staticmethod
     def _article_of(p: Passage) -> str:
@@ -597,26 +653,72 @@ class ProvisionIndex:
 
     def lookup(self, question: str) -> tuple[Provision, ...]:
         """The provisions the question names that exist in the Act (at most the maximum)."""
-        found = [self.get(ref) for ref in named_references(question)]
-        hits = [self.provision(p, named=True) for p in found if p is not None]
+        found = []
+        for ref in named_references(question):
+            # "Article 113(a)": a point of an article without numbered paragraphs is cited
+            # "Article 113, point (a)".
+            plain = re.fullmatch(r"(Article \d+)\(([a-z]+)\)", ref)
+            alt = f"{plain.group(1)}, point ({plain.group(2)})" if plain else ref
+            passage = self.get(ref) or self.get(alt)
+            if passage is not None:
+                found.append(passage)
+        hits = [self.provision(p, named=True) for p in found]
         return tuple(hits[: self.settings.max_results])
 
-    def scores(self, questions: Sequence[str], units: Sequence[str | None]) -> np.ndarray:
-        """BM25 scores (questions x ranked passages), with the unit weighting applied."""
-        rows, cols = [], []
-        for r, q in enumerate(questions):
-            terms = {self.vocabulary_[t] for t in self._tokens(q) if t in self.vocabulary_}
+    def scores(
+        self, questions: Sequence[str], units: Sequence[str | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of every ranked passage for each question (questions x passages).
+
+        Returns ``(bm25, coverage)``: BM25 with the unit weighting, and the share of the
+        question's weight (its words' idf) that the passage contains. Words the Act never
+        uses weigh the most, so "who won the football match?" is barely covered by the one
+        passage that mentions a match. A passage defining the term a "what is ..." question
+        asks about covers it fully.
+        """
+        rows, cols, unknown = [], [], np.zeros(len(questions))
+        tokens = [self._tokens(q) for q in questions]
+        for r, toks in enumerate(tokens):
+            terms = {self.vocabulary_[t] for t in toks if t in self.vocabulary_}
+            unknown[r] = len({t for t in toks if t not in self.vocabulary_})
             rows += [r] * len(terms)
             cols += list(terms)
         query = sparse.csr_matrix(
             (np.ones(len(rows)), (rows, cols)), shape=(len(questions), len(self.vocabulary_))
         )
         scores = (query @ self.weights_).toarray()
+        weighted = query.multiply(self.idf_[np.newaxis, :]).tocsr()
+        total = np.asarray(weighted.sum(axis=1)).ravel() + unknown * self.idf_max_
+        coverage = (weighted @ self.present_).toarray() / np.maximum(total, 1e-9)[:, None]
+        for r, q in enumerate(questions):
+            j = self._definition(q, tokens[r])
+            if j is not None:
+                scores[r, j] += self.settings.definition_bonus
+                coverage[r, j] = 1.0
         for r, unit in enumerate(units):
             mask = self._unit_mask(unit)
             if mask is not None:
                 scores[r, mask] *= 1 + self.settings.unit_boost
-        return scores
+        return scores, coverage
+
+    def _definition(self, question: str, tokens: list[str]) -> int | None:
+        """The Article 3 point defining the term a "what is X?" question asks about."""
+        if not _DEFINITION_QUESTION.search(_fold(question)):
+            return None
+        words = set(tokens)
+        content = words - _DEFINITION_WORDS
+        # The longest defined term the question holds ("general-purpose AI model" rather
+        # than "AI model"), and only when it is most of what is asked: "what is a high-risk
+        # system used in hospitals?" is not asking for the definition of "AI system".
+        best = max(
+            (
+                (len(term), j)
+                for term, j in self._definitions
+                if term and term <= words and 2 * len(term) >= len(content)
+            ),
+            default=None,
+        )
+        return None if best is None else best[1]
 
     def search(self, question: str, unit: str | None = None) -> tuple[Provision, ...]:
         """The provisions for one question: named ones, else the retrieved ones over the floor."""
@@ -629,18 +731,28 @@ class ProvisionIndex:
         results: list[tuple[Provision, ...] | None] = [self.lookup(q) or None for q in questions]
         todo = [i for i, r in enumerate(results) if r is None]
         if todo:
-            scores = self.scores([questions[i] for i in todo], [units[i] for i in todo])
+            scores, coverage = self.scores([questions[i] for i in todo], [units[i] for i in todo])
             for row, i in enumerate(todo):
-                results[i] = self._pick(scores[row])
+                results[i] = self._pick(scores[row], coverage[row])
         return [r or () for r in results]
 
-    def _pick(self, scores: np.ndarray, floor: float | None = None) -> tuple[Provision, ...]:
+    def _pick(
+        self,
+        scores: np.ndarray,
+        coverage: np.ndarray,
+        *,
+        floor: float | None = None,
+        ratio: float | None = None,
+    ) -> tuple[Provision, ...]:
+        """The best passages that cover at least ``floor`` of the question and score at
+        least ``ratio`` of the best score, one per family (a paragraph or its point)."""
         s = self.settings
         floor = s.floor if floor is None else floor
+        ratio = s.ratio if ratio is None else ratio
         top = float(scores.max()) if scores.size else 0.0
-        if top < floor:
+        if top <= 0:
             return ()
-        candidates = np.flatnonzero(scores >= max(floor, s.ratio * top))
+        candidates = np.flatnonzero((scores >= ratio * top) & (coverage >= floor))
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
         chosen: list[Passage] = []
         chosen_scores: list[float] = []
@@ -684,10 +796,12 @@ def read_settings(path: Path) -> Settings:
             b=float(retrieval.get("b", 0.75)),
             unit_boost=float(retrieval.get("unit_boost", 0.5)),
             recital_weight=float(retrieval.get("recital_weight", 0.8)),
-            floor=float(fitted.get("floor", retrieval.get("floor", 8.0))),
+            floor=float(fitted.get("floor", retrieval.get("floor", 0.6))),
             ratio=float(fitted.get("ratio", retrieval.get("ratio", 0.6))),
             max_results=int(retrieval.get("max_results", 3)),
             quote_chars=int(retrieval.get("quote_chars", 320)),
+            title_weight=int(retrieval.get("title_weight", 2)),
+            definition_bonus=float(retrieval.get("definition_bonus", 10.0)),
             unit_articles=unit_articles,
             expansions={str(k): str(v) for k, v in (data.get("expansions") or {}).items()},
             stopwords=frozenset(str(w) for w in (data.get("stopwords") or ())),
@@ -724,3 +838,172 @@ def load_provisions(corpus_dir: Path, *, settings: Settings | None = None) -> Pr
 def iter_references(provisions: Iterable[Provision]) -> str:
     """The references joined with "; " (the batch output's ``provisions`` field)."""
     return "; ".join(p.reference for p in provisions)
+
+
+# -- measuring and fitting on labelled questions ------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    """A question with the provisions that answer it (none: no provision should be cited)."""
+
+    text: str
+    unit: str | None
+    provisions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProvisionEvaluation:
+    """How well provisions are cited on a labelled set.
+
+    Attributes:
+        n: questions; ``n_with``: those that a provision answers.
+        precision_at_1: of the questions given any provision, the share whose first is right
+            (citing anything for a no-provision question counts as wrong).
+        recall_at_3: over questions with provisions, the mean share of their labelled
+            provisions found among the (at most three) cited.
+        hit_at_3: share of questions with provisions where any cited one is right.
+        none_accuracy: share of no-provision questions correctly given none.
+        coverage: share of questions with provisions given at least one.
+        errors: ``(text, cited references, labelled references)`` for every wrong first
+            citation, missed question, or citation where none was due.
+    """
+
+    n: int
+    n_with: int
+    precision_at_1: float
+    recall_at_3: float
+    hit_at_3: float
+    none_accuracy: float
+    coverage: float
+    errors: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The figures, rounded, without the error list."""
+        return {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in self.__dict__.items()
+            if k != "errors"
+        }
+
+
+def read_labelled_provisions(path: Path) -> list[LabelledQuestion]:
+    """Read ``tests/data/provisions.yaml``-style labelled questions.
+
+    Raises:
+        InputError: the file is not a mapping with a ``questions`` list of
+            ``{text, provisions[, unit]}``; the message names the item.
+    """
+    from .errors import InputError
+
+    data = read_yaml(path)
+    items = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise InputError(f"{path}: expected a mapping with a 'questions' list")
+    out = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(f"{path}: question {n} needs a 'text'")
+        refs = item.get("provisions")
+        if not isinstance(refs, list):
+            raise InputError(f"{path}: question {n} needs a 'provisions' list ([] for none)")
+        unit = item.get("unit")
+        out.append(
+            LabelledQuestion(
+                text=item["text"],
+                unit=None if unit in (None, "out_of_scope") else str(unit),
+                provisions=tuple(str(r) for r in refs),
+            )
+        )
+    return out
+
+
+def _related(index: ProvisionIndex, cited: str, wanted: str) -> bool:
+    """A citation is right when it is the labelled provision, a part of it, or holds it."""
+    if cited == wanted:
+        return True
+    a, b = index.get(cited), index.get(wanted)
+    if a is None or b is None:
+        return False
+    by = index.by_reference
+    return wanted in a.ancestors(by) or cited in b.ancestors(by)
+
+
+def evaluate_provisions(
+    index: ProvisionIndex,
+    questions: Sequence[LabelledQuestion],
+    cited: Sequence[Sequence[str]] | None = None,
+) -> ProvisionEvaluation:
+    """Score the provisions cited for ``questions`` (cited by ``index`` when not given)."""
+    if cited is None:
+        found = index.search_many([q.text for q in questions], [q.unit for q in questions])
+        cited = [[p.reference for p in ps] for ps in found]
+    answered = right_first = none_total = none_right = covered = hits = 0
+    recall = 0.0
+    errors = []
+    for q, refs in zip(questions, cited):
+        refs = list(refs)
+        if refs:
+            answered += 1
+        if not q.provisions:
+            none_total += 1
+            none_right += not refs
+            if refs:
+                errors.append((q.text, tuple(refs), q.provisions))
+            continue
+        first_ok = bool(refs) and any(_related(index, refs[0], w) for w in q.provisions)
+        right_first += first_ok
+        covered += bool(refs)
+        found_wanted = [w for w in q.provisions if any(_related(index, r, w) for r in refs)]
+        recall += len(found_wanted) / len(q.provisions)
+        hits += bool(found_wanted)
+        if not first_ok:
+            errors.append((q.text, tuple(refs), q.provisions))
+    n_with = len(questions) - none_total
+    return ProvisionEvaluation(
+        n=len(questions),
+        n_with=n_with,
+        precision_at_1=right_first / answered if answered else 1.0,
+        recall_at_3=recall / n_with if n_with else 1.0,
+        hit_at_3=hits / n_with if n_with else 1.0,
+        none_accuracy=none_right / none_total if none_total else 1.0,
+        coverage=covered / n_with if n_with else 1.0,
+        errors=tuple(errors),
+    )
+
+
+#: A wrong citation costs this many right ones when fitting the floor.
+WRONG_COST = 2.0
+
+
+def fit_floor(
+    index: ProvisionIndex,
+    questions: Sequence[LabelledQuestion],
+    *,
+    ratios: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9),
+) -> tuple[float, float]:
+    """The ``(floor, ratio)`` that maximise cited-right minus ``WRONG_COST`` x cited-wrong.
+
+    Questions that name a provision are answered by lookup and do not take part.
+    """
+    retrieved = [q for q in questions if not index.lookup(q.text)]
+    if not retrieved:
+        return index.settings.floor, index.settings.ratio
+    scores, coverage = index.scores([q.text for q in retrieved], [q.unit for q in retrieved])
+    floors = [round(f, 2) for f in np.arange(0.0, 1.0001, 0.02)]
+    best: tuple[float, float, float] | None = None
+    for ratio in ratios:
+        for floor in floors:
+            utility = 0.0
+            for row, q in enumerate(retrieved):
+                picked = index._pick(scores[row], coverage[row], floor=floor, ratio=ratio)
+                for rank, p in enumerate(picked):
+                    ok = any(_related(index, p.reference, w) for w in q.provisions)
+                    weight = 1.0 if rank == 0 else 0.25
+                    utility += weight if ok else -WRONG_COST * weight
+            # Ties go to the higher floor (fewer citations) and the higher ratio.
+            key = (utility, floor, ratio)
+            if best is None or key > best:
+                best = key
+    assert best is not None
+    return round(best[1], 3), best[2]
