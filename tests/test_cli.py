@@ -1,0 +1,215 @@
+"""The ai-office command, driven through its real entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from router.cli import cli
+
+BIN = Path(sys.executable).parent / "ai-office"
+
+
+def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+    """Run the installed console script, as a user would."""
+    return subprocess.run(
+        [str(BIN), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def runner(router, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """In-process runner; the bundled router is fitted once per session, not per command."""
+    import router.cli as cli_module
+
+    real = cli_module.load_router
+    monkeypatch.setattr(
+        cli_module, "load_router", lambda pack: router if pack is None else real(pack)
+    )
+    return CliRunner()
+
+
+def test_console_script_ask_prints_unit_and_quote() -> None:
+    result = run("ask", "who handles systemic-risk testing?")
+    assert result.returncode == 0, result.stderr
+    assert "AI Safety Unit" in result.stdout
+    assert (
+        "\u201cUnit on AI safety focusing on the identification of systemic risks" in result.stdout
+    )
+    assert "2024-05-29" in result.stdout
+    assert result.stderr == ""
+
+
+def test_python_dash_m_works_the_same() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "router", "ask", "--json", "GenAI4EU funding"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["unit"] == "excellence_ai_robotics"
+
+
+def test_ask_json_has_the_documented_fields(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--json", "qui sanctionne les infractions à l'AI Act ?"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {
+        "text",
+        "decision",
+        "unit",
+        "unit_name",
+        "confidence",
+        "alternatives",
+        "answer",
+    }
+    assert data["decision"] == "routed"
+    assert data["unit"] == "regulation_compliance"
+    assert data["unit_name"] == "Regulation and Compliance Unit"
+    assert 0 <= data["confidence"] <= 1
+    assert {"unit", "score"} == set(data["alternatives"][0])
+    assert "Regulation and Compliance Unit that coordinates" in data["answer"]
+
+
+def test_ask_json_out_of_scope_has_null_unit(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--json", "how do I apply for a Schengen visa?"])
+    data = json.loads(result.output)
+    assert data["decision"] == "out_of_scope" and data["unit"] is None and data["unit_name"] is None
+
+
+def test_ask_why_shows_evidence(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--why", "sistemic risk evaluations of GPAI"])
+    assert result.exit_code == 0
+    assert "Top units:" in result.output and "Weighing words:" in result.output
+
+
+def test_ask_empty_question_is_a_clear_error() -> None:
+    result = run("ask", "   ")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Error: the question is empty" in result.stderr
+
+
+def test_ask_never_echoes_control_characters(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--why", "GPAI \x1b[2J fines\x07 \x00?"])
+    assert result.exit_code == 0
+    assert (
+        "\x1b" not in result.output and "\x07" not in result.output and "\x00" not in result.output
+    )
+
+
+def test_units_lists_every_mandate(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["units"])
+    assert result.exit_code == 0
+    for uid in ("regulation_compliance", "ai_safety", "about_office"):
+        assert f"[{uid}]" in result.output
+    assert "GenAI4EU initiative" in result.output
+    data = json.loads(runner.invoke(cli, ["units", "--json"]).output)
+    assert [u["id"] for u in data][:2] == ["regulation_compliance", "ai_safety"]
+
+
+def test_eval_prints_metrics_and_confusion(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "labels.jsonl"
+    rows = [
+        {"text": "who fines GPAI providers?", "unit": "regulation_compliance"},
+        {"text": "how do I renew my passport", "unit": "out_of_scope"},
+        {"text": "EDIH in Portugal", "unit": "innovation_policy_coordination"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.output and "confusion matrix" in result.output
+    data = json.loads(runner.invoke(cli, ["eval", "--json", str(path)]).output)
+    assert data["n"] == 3 and data["accuracy"] == 1.0 and data["oos_recall"] == 1.0
+    assert data["confusion"]["out_of_scope"] == {"out_of_scope": 1}
+
+
+def test_eval_csv_and_yaml(runner: CliRunner, tmp_path: Path) -> None:
+    csv_path = tmp_path / "l.csv"
+    csv_path.write_text('text,unit\n"red teaming frontier models",ai_safety\n', encoding="utf-8")
+    assert json.loads(runner.invoke(cli, ["eval", "--json", str(csv_path)]).output)["n"] == 1
+    yaml_path = tmp_path / "l.yaml"
+    yaml_path.write_text("- {text: 'who leads the AI Office?', unit: about_office}\n", "utf-8")
+    assert json.loads(runner.invoke(cli, ["eval", "--json", str(yaml_path)]).output)["n"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"text": "x"}\n', "line 1: each record needs non-empty 'text' and 'unit'"),
+        ('{"text": "x", "unit": "nobody"}\n', "unknown unit 'nobody'"),
+        ("{not json\n", "line 1: invalid JSON"),
+    ],
+)
+def test_eval_bad_files_fail_with_exit_1(
+    runner: CliRunner, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(path)])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_bad_pack_is_exit_1_naming_file_and_line(runner: CliRunner, pack_copy: Path) -> None:
+    units = pack_copy / "corpus/units.yaml"
+    units.write_text(units.read_text("utf-8") + "  - id: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(cli, ["ask", "--pack", str(pack_copy), "hello"])
+    assert result.exit_code == 1
+    assert "units.yaml, line" in result.output and "invalid YAML" in result.output
+
+
+def test_usage_errors_exit_2(runner: CliRunner) -> None:
+    assert runner.invoke(cli, ["ask"]).exit_code == 2
+    assert runner.invoke(cli, ["nonsense"]).exit_code == 2
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    for name, command in cli.commands.items():
+        assert command.help, f"{name} has no help"
+        result = runner.invoke(cli, [name, "-h"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_version(runner: CliRunner) -> None:
+    from router import __version__
+
+    assert __version__ in runner.invoke(cli, ["--version"]).output
+
+
+def test_calibrate_check_reports_current(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["calibrate", "--check"])
+    assert result.exit_code == 0 and "current" in result.output
+
+
+def test_calibrate_writes_the_pack_file(runner: CliRunner, make_pack) -> None:
+    root = make_pack()
+    result = runner.invoke(cli, ["calibrate", "--pack", str(root), "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    stored = (root / "intents/calibration.yaml").read_text("utf-8")
+    assert "fingerprint" in stored and "floor" in stored
+    assert runner.invoke(cli, ["calibrate", "--check", "--pack", str(root)]).exit_code == 0
+
+
+def test_broken_pipe_is_quiet() -> None:
+    proc = subprocess.run(
+        f"'{BIN}' units | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=120,
+    )
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
