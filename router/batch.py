@@ -559,7 +559,7 @@ def _results(chunk: list[Record], routed: list[_Outcome]) -> Iterator[Result]:
         yield Result(record.row, record.fields, kind, unit, name, confidence, alternatives)
 
 
-def _prepare_chunk(chunk: list[Record]) -> tuple[list[Record], list[str]]:
+def _prepare_chunk(chunk: list[Record], *, numbered: bool = True) -> tuple[list[Record], list[str]]:
     """Turn unroutable texts into error records; the texts left to route, in order."""
     texts: list[str] = []
     for i, record in enumerate(chunk):
@@ -567,7 +567,8 @@ def _prepare_chunk(chunk: list[Record]) -> tuple[list[Record], list[str]]:
             continue
         reason = _routable_error(record.text)
         if reason is not None:
-            chunk[i] = Record(record.row, record.fields, None, f"row {record.row}: {reason}")
+            where = f"row {record.row}: " if numbered else ""
+            chunk[i] = Record(record.row, record.fields, None, where + reason)
         else:
             texts.append(record.text)
     return chunk, texts

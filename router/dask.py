@@ -84,7 +84,8 @@ def _route_partition(
             records.append(Record(i, {}, None, f"empty {text_column!r}"))
         else:
             records.append(Record(i, {}, text))
-    chunk, texts = _prepare_chunk(records)
+    # Rows are numbered per partition here, so the messages carry no row number.
+    chunk, texts = _prepare_chunk(records, numbered=False)
     results = list(_results(chunk, outcomes(router, texts, alternatives=alternatives)))
     out = part.rename(columns=_renamed(list(part.columns)))
     added: dict[str, Any] = {

@@ -1,0 +1,250 @@
+"""ai-office batch, driven through its real entry point."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from router.cli import cli
+
+BIN = Path(sys.executable).parent / "ai-office"
+
+QUESTIONS = [
+    "who fines companies that break the AI Act?",
+    "who handles systemic-risk testing of frontier models?",
+    "Qui finance les usines d'IA et les EDIH ?",
+    "what is the weather in Brussels tomorrow?",
+    "Wer koordiniert die KI-Politik der EU?",
+]
+
+
+def run(*args: str, input: bytes | None = None, cwd: Path | None = None):
+    """Run the installed console script, as a user would."""
+    return subprocess.run(
+        [str(BIN), *args],
+        input=input,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def runner(router, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """In-process runner; the bundled router is fitted once per session, not per command."""
+    import router.cli as cli_module
+
+    real = cli_module.load_router
+    monkeypatch.setattr(
+        cli_module, "load_router", lambda pack: router if pack is None else real(pack)
+    )
+    return CliRunner()
+
+
+def jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_stdin_text_to_jsonl_stdout_summary_on_stderr() -> None:
+    data = ("\n".join(QUESTIONS) + "\n\n").encode()
+    result = run("batch", "-", input=data)
+    assert result.returncode == 0, result.stderr
+    rows = jsonl(result.stdout.decode())
+    assert [r["text"] for r in rows] == [*QUESTIONS, ""]
+    assert rows[0]["decision"] == "routed" and rows[0]["unit"] == "regulation_compliance"
+    assert rows[0]["unit_name"] == "Regulation and Compliance Unit"
+    assert rows[-1] == {
+        "text": "",
+        "unit": None,
+        "unit_name": None,
+        "decision": "error",
+        "confidence": None,
+        "alternatives": [],
+        "error": "row 6: empty line",
+    }
+    stderr = result.stderr.decode()
+    # Not a terminal: no progress line, only the summary.
+    assert "\r" not in stderr and "\x1b" not in stderr
+    assert stderr.startswith("6 rows in ")
+    assert "Regulation and Compliance Unit" in stderr
+    assert re.search(r"error rows \(see the error field\) +1 +16\.7%", stderr)
+
+
+def test_csv_to_csv_keeps_fields_order_and_bad_rows(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "log.csv"
+    src.write_bytes(
+        b"id,subject,unit\n"
+        + b"".join(f'{i},"{q}",x\n'.encode() for i, q in enumerate(QUESTIONS, 1))
+        + b'6,"bad "quote,x\n'
+        + b"7,,x\n"
+        + b"8,caf\xe9,x\n"
+        + b"9,a,b,c\n"
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(cli, ["batch", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4", "5", "", "7", "8", "9"]
+    assert list(rows[0]) == [
+        "id",
+        "subject",
+        "input_unit",
+        "unit",
+        "unit_name",
+        "decision",
+        "confidence",
+        "alternatives",
+        "error",
+        "other_fields",
+    ]
+    assert [r["decision"] for r in rows[5:]] == ["error"] * 4
+    assert "malformed CSV" in rows[5]["error"]
+    assert rows[6]["error"] == "row 7: empty 'subject'"
+    assert rows[7]["error"] == "row 8: not valid UTF-8 (byte 0xe9); try --encoding=latin-1"
+    assert rows[8]["other_fields"] == '["c"]'
+    assert json.loads(rows[0]["alternatives"])[0]["unit"] == rows[0]["unit"]
+    assert re.search(r"error rows \(see the error field\) +4 +44\.4%", result.stderr)
+
+
+def test_jsonl_gzip_input_with_text_field(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "log.jsonl.gz"
+    with gzip.open(src, "wt", encoding="utf-8") as f:
+        for i, q in enumerate(QUESTIONS):
+            f.write(json.dumps({"n": i, "body": q, "meta": {"lang": "x"}}) + "\n")
+        f.write("not json\n")
+    result = runner.invoke(cli, ["batch", str(src), "--text-field", "body"])
+    assert result.exit_code == 0, result.output
+    rows = jsonl(result.stdout)
+    assert [r.get("n") for r in rows] == [0, 1, 2, 3, 4, None]
+    assert rows[0]["meta"] == {"lang": "x"}  # nested fields survive
+    assert rows[-1]["line"] == "not json" and rows[-1]["decision"] == "error"
+
+
+def test_format_option_and_gzip_output(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "inquiries.dat"
+    src.write_text("\n".join(QUESTIONS) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv.gz"
+    result = runner.invoke(cli, ["batch", str(src), "--format", "text", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # --quiet
+    rows = list(csv.DictReader(io.StringIO(gzip.decompress(out.read_bytes()).decode())))
+    assert [r["text"] for r in rows] == QUESTIONS
+
+
+def test_encoding_option_reads_legacy_file(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "old.txt"
+    src.write_bytes("Qui sanctionne les infractions à l'AI Act ?\n".encode("latin-1"))
+    result = runner.invoke(cli, ["batch", str(src), "--encoding", "latin-1"])
+    assert result.exit_code == 0, result.output
+    (row,) = jsonl(result.stdout)
+    assert row["text"] == "Qui sanctionne les infractions à l'AI Act ?"
+    assert row["error"] is None
+
+
+def test_missing_text_column_is_exit_1_and_no_output(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "log.csv"
+    src.write_text("id,when\n1,now\n", encoding="utf-8")
+    result = runner.invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 1
+    assert "no text column (columns: id, when); pass --text-column NAME" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_unknown_suffix_and_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "log.xlsx"
+    src.write_text("x", encoding="utf-8")
+    result = runner.invoke(cli, ["batch", str(src)])
+    assert result.exit_code == 1
+    assert "pass --format csv, jsonl or text" in result.stderr
+    assert runner.invoke(cli, ["batch"]).exit_code == 2
+    assert runner.invoke(cli, ["batch", str(src), "--jobs", "0"]).exit_code == 2
+
+
+def test_help(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["batch", "-h"])
+    assert result.exit_code == 0
+    assert "Classify every inquiry in INPUT" in result.output
+    assert "--scheduler ADDRESS" in result.output
+
+
+def test_jobs_2_gives_the_same_output_as_one(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    lines = [*QUESTIONS * 200, "", *QUESTIONS]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first = run("batch", str(src), "-o", str(one))
+    second = run("batch", str(src), "-o", str(two), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert one.read_bytes() == two.read_bytes()
+    assert len(one.read_text(encoding="utf-8").splitlines()) == len(lines)
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [str(BIN), "batch", "-", "-o", str(out), "--jobs", "2"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write(("\n".join(QUESTIONS * 1000) + "\n").encode())
+    proc.stdin.flush()  # stdin stays open: the job is mid-stream when Ctrl-C comes
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.jsonl.*.part")):
+        assert time.monotonic() < deadline, "the job never started writing"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 130
+    assert "Traceback" not in stderr
+    assert stderr.startswith("Stopped: interrupted after ")
+    assert stderr.rstrip().endswith(f"rows; {out} was not written")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 10) + "\n", encoding="utf-8")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "-o", str(tmp_path / "out.jsonl")],
+        stderr=follower,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the command is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode()
+    assert "\r" in text and "rows/s" in text and "100.0%  ETA 0:00" in text
+    assert "50 rows in " in text  # then the summary

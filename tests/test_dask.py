@@ -1,0 +1,163 @@
+"""router.dask on a real local Dask cluster: same rows as the single-process job."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Iterator
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router import InputError, Router
+from router.batch import Record, route_records, run_batch
+
+needs_dask = pytest.mark.skipif(
+    find_spec("dask") is None or find_spec("distributed") is None or find_spec("pandas") is None,
+    reason="the dask extra is not installed",
+)
+
+QUESTIONS = [
+    "who fines companies that break the AI Act?",
+    "who handles systemic-risk testing of frontier models?",
+    "Qui finance les usines d'IA et les EDIH ?",
+    "what is the weather in Brussels tomorrow?",
+    "Wer koordiniert die KI-Politik der EU?",
+    "AI for climate and health projects",
+    "GenAI4EU calls",
+    "hello",
+]
+# Empty, whitespace, missing and control-only texts among the real ones.
+TEXTS: list[str | None] = [*QUESTIONS * 5, "", "   ", None, "\x00\x01", *QUESTIONS]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A real cluster: two worker processes, one thread each."""
+    if find_spec("distributed") is None:
+        pytest.skip("the dask extra is not installed")
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def local_results(router: Router) -> list[tuple[Any, ...]]:
+    records = [
+        Record(i + 1, {}, t if t and t.strip() else None, None if t and t.strip() else "empty")
+        for i, t in enumerate(TEXTS)
+    ]
+    return [
+        (r.decision, r.unit, r.unit_name, r.confidence, [list(a) for a in r.alternatives])
+        for r in route_records(records, router)
+    ]
+
+
+@needs_dask
+def test_route_dataframe_equals_single_process_row_for_row(client: Any, router: Router) -> None:
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from router.dask import route_dataframe
+
+    frame = pd.DataFrame({"id": range(len(TEXTS)), "text": TEXTS, "unit": "label"})
+    ddf = dd.from_pandas(frame, npartitions=4)
+    routed = route_dataframe(ddf, "text", router=router)
+    assert list(routed.columns) == [
+        "id",
+        "text",
+        "input_unit",
+        "unit",
+        "unit_name",
+        "decision",
+        "confidence",
+        "alternatives",
+        "error",
+    ]
+    got = client.compute(routed).result()
+    assert list(got["id"]) == list(range(len(TEXTS)))  # every row, in order
+    rows = []
+    for r in got.to_dict("records"):
+        confidence = None if pd.isna(r["confidence"]) else r["confidence"]
+        alternatives = [[a["unit"], a["score"]] for a in r["alternatives"]]
+        rows.append((r["decision"], r["unit"], r["unit_name"], confidence, alternatives))
+    assert rows == local_results(router)
+    errors = got[got["decision"] == "error"]
+    assert list(errors["id"]) == [40, 41, 42, 43]
+    assert list(errors["error"]) == [
+        "empty 'text'",
+        "empty 'text'",
+        "no 'text'",
+        "nothing to route once control characters are removed",
+    ]
+    # Both worker processes took part.
+    assert len(client.scheduler_info()["workers"]) == 2
+
+
+@needs_dask
+def test_run_dask_writes_the_same_file_as_the_local_engine(
+    client: Any, router: Router, tmp_path: Path
+) -> None:
+    from router.dask import run_dask
+
+    src = tmp_path / "log.csv"
+    src.write_text(
+        "id,message\n" + "".join(f'{i},"{q}"\n' for i, q in enumerate(QUESTIONS * 20)),
+        encoding="utf-8",
+    )
+    local, remote = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
+    run_batch([str(src)], str(local), router)
+    summary = run_dask([str(src)], str(remote), router, scheduler=client.scheduler.address)
+    assert remote.read_text(encoding="utf-8") == local.read_text(encoding="utf-8")
+    assert summary.rows == len(QUESTIONS) * 20
+    assert not list(tmp_path.glob(".*.part"))
+
+
+@needs_dask
+def test_route_dataframe_unknown_column(router: Router) -> None:
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from router.dask import route_dataframe
+
+    ddf = dd.from_pandas(pd.DataFrame({"body": ["x"]}), npartitions=1)
+    with pytest.raises(InputError, match="no column 'text' \\(columns: body\\)"):
+        route_dataframe(ddf, "text", router=router)
+
+
+@needs_dask
+def test_run_dask_refuses_plain_text_and_stdin(router: Router, tmp_path: Path) -> None:
+    from router.dask import run_dask
+
+    with pytest.raises(InputError, match="cannot read stdin"):
+        run_dask(["-"], None, router)
+    src = tmp_path / "log.txt"
+    src.write_text("hello\n", encoding="utf-8")
+    with pytest.raises(InputError, match="use the local engine"):
+        run_dask([str(src)], None, router)
+
+
+def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, router: Router) -> None:
+    real_import = builtins.__import__
+
+    def no_dask(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    from router.dask import route_dataframe
+
+    with pytest.raises(InputError, match=r"pip install 'ai-office-router\[dask\]'"):
+        route_dataframe(object(), "text", router=router)
+    assert json  # the module imports without Dask
