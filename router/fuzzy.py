@@ -151,7 +151,12 @@ class TermMatcher:
 
     def unit_scores(self, matches: Iterable[TermMatch], classes: Sequence[str]) -> np.ndarray:
         """One score in [0, 1] per class: 1 - prod(1 - score * weight) over its matches."""
-        position = {c: i for i, c in enumerate(classes)}
+        # Called once per question: the class positions are remembered, not rebuilt each time.
+        key = tuple(classes)
+        if getattr(self, "_positions_key", None) != key:
+            self._positions_key = key
+            self._positions = {c: i for i, c in enumerate(classes)}
+        position = self._positions
         miss = np.ones(len(classes))
         for m in matches:
             miss[position[m.unit]] *= 1.0 - m.score * m.weight

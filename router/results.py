@@ -77,7 +77,7 @@ class Decision:
         decision: ``routed``, ``clarify`` (the best two are close) or ``out_of_scope``.
         unit: the unit responsible when routed; None otherwise.
         confidence: the fused probability, in [0, 1], that the decision is right.
-        alternatives: every unit with its fused score, best first.
+        alternatives: the units with their fused scores, best first (at most ten).
         evidence: matched terms, weighing words and the scores behind the decision.
         answer: the reply, with quoted mandates and citations.
     """

@@ -25,6 +25,10 @@ __all__ = ["Router", "StaleCalibrationWarning"]
 #: to keep memory flat on long streams.
 CHUNK_SIZE = 2048
 
+#: Alternatives and model scores list at most this many units, best first: building a result
+#: object per unit of a 150-intent pack cost more than the whole classification.
+MAX_LISTED = 10
+
 
 class StaleCalibrationWarning(UserWarning):
     """The pack's stored calibration was fitted on different training data."""
@@ -223,7 +227,7 @@ class Router:
                 answer = self.answers_.out_of_scope(self.pack_.units)
             alternatives = tuple(
                 Alternative(self._unit_index[in_scope[j]], float(fused[row, in_scope[j]]))  # type: ignore[arg-type]
-                for j in order[row]
+                for j in order[row, :MAX_LISTED]
             )
             results.append(
                 Decision(
@@ -259,7 +263,8 @@ class Router:
             weighing_terms=tuple(self.classifier_.top_terms(features, row, best)),  # type: ignore[arg-type]
             corrections=prep.corrections,
             model_scores=tuple(
-                (c, round(float(model[row, i]), 4)) for i, c in enumerate(self.classes_)
+                (self.classes_[i], round(float(model[row, i]), 4))
+                for i in sorted(np.argsort(-model[row])[:MAX_LISTED])
             ),
             fuzzy_scores=tuple(
                 (c, round(float(fuzzy[row, i]), 4))
