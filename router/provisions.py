@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from scipy import sparse
 
 from .errors import PackError
 from .yamlio import read_yaml
@@ -550,6 +549,8 @@ class ProvisionIndex:
     """
 
     def __init__(self, passages: Sequence[Passage], settings: Settings) -> None:
+        from scipy import sparse  # imported here: routers that cite nothing never need it
+
         self.passages = tuple(passages)
         self.settings = settings
         self.by_reference = {p.reference: p for p in self.passages}
@@ -676,6 +677,8 @@ class ProvisionIndex:
         passage that mentions a match. A passage defining the term a "what is ..." question
         asks about covers it fully.
         """
+        from scipy import sparse
+
         rows, cols, unknown = [], [], np.zeros(len(questions))
         tokens = [self._tokens(q) for q in questions]
         for r, toks in enumerate(tokens):

@@ -9,6 +9,7 @@ import click
 
 from .evaluate import Evaluation
 from .pack import Unit
+from .provisions import Provision
 from .results import Decision
 from .text import clean_for_display
 
@@ -17,6 +18,7 @@ __all__ = [
     "render_decision",
     "render_evaluation",
     "render_evidence",
+    "render_provisions",
     "render_unit",
 ]
 
@@ -91,8 +93,36 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         lines += wrap("Answer 1 or 2, or name the unit, or rephrase your question.")
     else:
         lines += wrap(decision.answer.lead)
+    lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
     for note in decision.evidence.notes:
         lines.append(_style(f"(note: {note})", color, dim=True))
+    return "\n".join(lines)
+
+
+def render_provisions(
+    provisions: tuple[Provision, ...],
+    *,
+    color: bool = False,
+    width: int | None = None,
+    full: bool = False,
+) -> str:
+    """The AI Act provisions cited for a question, quoted with their ELI links ("" if none).
+
+    ``full`` quotes each whole passage (the chat's /law) rather than its opening.
+    """
+    if not provisions:
+        return ""
+    w = _width(width)
+    lines = ["", _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)]
+    for p in provisions:
+        head = f"  \u00a7 {p.reference}" + (f" \u2014 {p.title}" if p.title else "")
+        lines += [_style(line, color, bold=True) for line in textwrap.wrap(head, width=w)]
+        bar = _style("\u2502 ", color, fg="cyan")
+        body = textwrap.wrap(
+            f"\u201c{p.full_text if full else p.text}\u201d", width=w - 6, break_on_hyphens=False
+        )
+        lines += ["    " + bar + _style(line, color, italic=True) for line in body]
+        lines.append("      " + _style(p.url, color, dim=True))
     return "\n".join(lines)
 
 

@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from .fuzzy import TermMatch
 from .pack import Citation, Unit
+from .provisions import Provision
 
-__all__ = ["Alternative", "Answer", "Decision", "Evidence", "Quote"]
+__all__ = ["Alternative", "Answer", "Decision", "Evidence", "Provision", "Quote"]
 
 DecisionKind = Literal["routed", "clarify", "out_of_scope"]
 
@@ -80,6 +81,8 @@ class Decision:
         alternatives: the units with their fused scores, best first (at most ten).
         evidence: matched terms, weighing words and the scores behind the decision.
         answer: the reply, with quoted mandates and citations.
+        provisions: the AI Act provisions that bear on the question, at most three (named
+            in the question, or retrieved above a fitted relevance floor); often none.
     """
 
     text: str
@@ -89,6 +92,7 @@ class Decision:
     alternatives: tuple[Alternative, ...]
     evidence: Evidence
     answer: Answer
+    provisions: tuple[Provision, ...] = ()
 
     @property
     def candidates(self) -> tuple[Unit, ...]:
@@ -109,4 +113,14 @@ class Decision:
                 {"unit": a.unit.id, "score": round(a.score, 4)} for a in self.alternatives
             ],
             "answer": str(self.answer),
+            "provisions": [
+                {
+                    "reference": p.reference,
+                    "title": p.title,
+                    "text": p.text,
+                    "full_text": p.full_text,
+                    "url": p.url,
+                }
+                for p in self.provisions
+            ],
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from .errors import InputError, NotFittedError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
 from .pack import Pack, Unit, load_pack
 from .policy import CLARIFY, ROUTED, Policy, decide_many, fuse
+from .provisions import ProvisionIndex, load_provisions
 from .results import Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise
 
@@ -118,7 +119,35 @@ class Router:
             self.policy_ = stored
         self.answers_ = AnswerBook(pack)
         self._unit_names = {u.id: u for u in pack.units}
+        self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
         return self
+
+    @property
+    def provision_index(self) -> ProvisionIndex | None:
+        """The pack's AI Act passages (None if it has none), built on first use.
+
+        Built lazily so that loading a router, and a cold ``ai-office ask``, stay fast.
+        """
+        self._check_fitted()
+        if self._provision_index is False:
+            self._provision_index = load_provisions(self.pack_.corpus_dir)
+        return self._provision_index  # type: ignore[return-value]
+
+    def _with_provisions(self, decisions: list[Decision]) -> list[Decision]:
+        """Add the provisions that bear on each question, scored in one sparse product.
+
+        The unit counts when routed, or the likelier one when asking back; an out-of-scope
+        question is matched on its words alone.
+        """
+        index = self.provision_index
+        if index is None:
+            return decisions
+        units = [
+            d.unit.id if d.unit else (d.candidates[0].id if d.candidates else None)
+            for d in decisions
+        ]
+        found = index.search_many([d.text for d in decisions], units)
+        return [replace(d, provisions=p) if p else d for d, p in zip(decisions, found)]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "policy_"):
@@ -240,7 +269,7 @@ class Router:
                     answer=answer,
                 )
             )
-        return results
+        return self._with_provisions(results)
 
     def _evidence(
         self,

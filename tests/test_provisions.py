@@ -187,3 +187,38 @@ def test_errors_are_router_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="question 1"):
         read_labelled_provisions(bad)
     assert issubclass(PackError, RouterError)
+
+
+def test_decisions_carry_the_provisions(router) -> None:  # type: ignore[no-untyped-def]
+    decision = router.route("what does Article 50 say?")
+    assert [p.reference for p in decision.provisions] == ["Article 50"]
+    data = decision.to_dict()
+    assert data["provisions"][0]["reference"] == "Article 50"
+    assert data["provisions"][0]["url"].endswith("/art_50")
+    assert router.route("recommend a good pasta recipe").provisions == ()
+    questions = ["must deepfakes be labelled?", "hello", "art. 5(1)(a)"]
+    assert [d.provisions for d in router.route_many(questions)] == [
+        router.route(q).provisions for q in questions
+    ]
+
+
+def test_ask_shows_the_provisions_under_the_mandate() -> None:
+    import json
+    import subprocess
+    import sys
+
+    def ask(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "router", "ask", *args],
+            capture_output=True,
+            text=True,
+            env={"NO_COLOR": "1", "PATH": ""},
+            check=False,
+        )
+
+    shown = ask("what does Article 5(1)(a) say?")
+    assert shown.returncode == 0, shown.stderr
+    assert "\u00a7 Article 5(1)(a) \u2014 Prohibited AI practices" in shown.stdout
+    assert "http://data.europa.eu/eli/reg/2024/1689/oj/art_5" in shown.stdout
+    data = json.loads(ask("--json", "Annex XIII").stdout)
+    assert [p["reference"] for p in data["provisions"]] == ["Annex XIII"]
