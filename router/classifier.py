@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from .errors import NotFittedError
@@ -23,6 +25,31 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+#: Words whose character n-gram columns are kept; logs repeat a small vocabulary.
+WORD_CACHE_SIZE = 200_000
+
+
+def _tfidf_rows(
+    rows: Sequence[Sequence[int] | np.ndarray], idf: np.ndarray, width: int
+) -> sp.csr_matrix:
+    """Sublinear TF-IDF rows, l2-normalised, from each text's column indices (with repeats)."""
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = (
+        np.concatenate([np.asarray(r, dtype=np.int32) for r in rows])
+        if indptr[-1]
+        else np.empty(0, dtype=np.int32)
+    )
+    counts = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), width)
+    )
+    counts.sum_duplicates()
+    counts.data = (np.log(counts.data) + 1.0).astype(np.float32)
+    counts.data *= idf[counts.indices].astype(np.float32)
+    return normalize(counts, copy=False)
 
 
 #: With more classes than this, ``model="auto"`` fits a one-vs-rest linear SVM instead of the
@@ -127,11 +154,49 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
             raise NotFittedError("this IntentClassifier is not fitted yet; call fit() first")
 
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:
-        """The feature matrix of normalised texts."""
+        """The feature matrix of normalised texts.
+
+        Equal to the fitted vectorizers' own ``transform`` (a test holds it to that), but
+        several times faster: scikit-learn builds every character n-gram of every text in
+        Python, while words repeat, so each word's n-gram columns are computed once and
+        cached.
+        """
         self._check_fitted()
-        return sp.hstack(
-            [self.word_.transform(X), self.char_weight * self.char_.transform(X)], format="csr"
-        )
+        if not hasattr(self, "word_cache_"):
+            self.word_cache_: dict[str, np.ndarray] = {}
+            self.char_analyzer_ = self.char_.build_analyzer()
+        word_cols: list[list[int]] = []
+        char_cols: list[np.ndarray] = []
+        word_vocab = self.word_.vocabulary_
+        bigrams = self.word_ngram_range == (1, 2)
+        for text in X:
+            tokens = text.split()
+            grams = tokens + [f"{a} {b}" for a, b in pairwise(tokens)] if bigrams else None
+            if grams is None:  # other ranges: let scikit-learn's analyzer build the n-grams
+                grams = self.word_.build_analyzer()(text)
+            word_cols.append([word_vocab[g] for g in grams if g in word_vocab])
+            char_cols.append(self._char_columns(tokens))
+        word = _tfidf_rows(word_cols, self.word_.idf_, len(word_vocab))
+        char = _tfidf_rows(char_cols, self.char_.idf_, len(self.char_.vocabulary_))
+        if self.char_weight != 1.0:
+            char.data *= self.char_weight
+        return sp.hstack([word, char], format="csr")
+
+    def _char_columns(self, tokens: list[str]) -> np.ndarray:
+        cache = self.word_cache_
+        parts = []
+        for token in tokens:
+            cols = cache.get(token)
+            if cols is None:
+                vocab = self.char_.vocabulary_
+                cols = np.array(
+                    [vocab[g] for g in self.char_analyzer_(token) if g in vocab], dtype=np.int32
+                )
+                if len(cache) >= WORD_CACHE_SIZE:  # bound memory on endless streams
+                    cache.clear()
+                cache[token] = cols
+            parts.append(cols)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
 
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class logits, one row per text, columns in ``classes_`` order."""

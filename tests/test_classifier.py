@@ -1,0 +1,70 @@
+"""The TF-IDF + linear model classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from router import NotFittedError, load_pack
+from router.classifier import IntentClassifier, softmax
+from router.text import normalise
+
+
+@pytest.fixture(scope="module")
+def fitted() -> IntentClassifier:
+    texts, labels = load_pack().training_data()
+    return IntentClassifier().fit([normalise(t) for t in texts], labels)
+
+
+def test_fast_transform_equals_scikit_learns(fitted: IntentClassifier) -> None:
+    texts = [
+        normalise(t)
+        for t in [
+            "who fines GPAI providers",
+            "sécurité des modèles à risque systémique",
+            "",
+            "a",
+            "zzzz qqqq unknownword",
+            "EDIH EDIH EDIH repeated words repeated",
+        ]
+    ]
+    fast = fitted.transform(texts)
+    slow = sp.hstack(
+        [fitted.word_.transform(texts), fitted.char_weight * fitted.char_.transform(texts)],
+        format="csr",
+    )
+    assert fast.shape == slow.shape
+    assert abs(fast - slow).max() < 1e-6
+    # Cached words give the same columns the second time.
+    assert abs(fitted.transform(texts) - fast).max() == 0
+
+
+def test_probabilities_are_a_distribution(fitted: IntentClassifier) -> None:
+    proba = fitted.predict_proba(["red teaming of frontier models", "pasta recipe"])
+    assert proba.shape == (2, len(fitted.classes_))
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert list(fitted.predict(["red teaming of frontier models"])) == ["ai_safety"]
+
+
+def test_temperature_flattens(fitted: IntentClassifier) -> None:
+    logits = fitted.decision_function(["GPAI fines"])
+    assert softmax(logits, 5.0).max() < softmax(logits, 1.0).max()
+
+
+def test_top_terms_are_words_that_favour_the_class(fitted: IntentClassifier) -> None:
+    features = fitted.transform(["who enforces the ai act and its fines"])
+    index = list(fitted.classes_).index("regulation_compliance")
+    terms = fitted.top_terms(features, 0, index)
+    assert terms and all(weight > 0 for _, weight in terms)
+    assert {"fines", "enforces", "ai act"} & {t for t, _ in terms}
+
+
+def test_unfitted_classifier_raises() -> None:
+    with pytest.raises(NotFittedError):
+        IntentClassifier().transform(["x"])
+
+
+def test_needs_two_labels() -> None:
+    with pytest.raises(ValueError, match="two distinct labels"):
+        IntentClassifier().fit(["a", "b"], ["x", "x"])
