@@ -70,7 +70,15 @@ __all__ = [
 ]
 
 #: The fields the batch job adds to every input row, in output order.
-ADDED_FIELDS = ("unit", "unit_name", "decision", "confidence", "alternatives", "error")
+ADDED_FIELDS = (
+    "unit",
+    "unit_name",
+    "decision",
+    "confidence",
+    "alternatives",
+    "provisions",
+    "error",
+)
 
 #: The ``decision`` of a row that could not be routed.
 ERROR = "error"
@@ -149,6 +157,7 @@ class Result:
         confidence: the router's confidence in [0, 1]; None for an error row.
         alternatives: the best units with their fused scores, best first.
         error: why the row could not be routed, or None.
+        provisions: the AI Act provisions cited for the row, "; "-joined ("" for none).
     """
 
     row: int
@@ -159,6 +168,7 @@ class Result:
     confidence: float | None = None
     alternatives: tuple[tuple[str, float], ...] = ()
     error: str | None = None
+    provisions: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The input fields followed by :data:`ADDED_FIELDS`.
@@ -174,6 +184,7 @@ class Result:
         out["decision"] = self.decision
         out["confidence"] = self.confidence
         out["alternatives"] = [{"unit": u, "score": s} for u, s in self.alternatives]
+        out["provisions"] = self.provisions
         out["error"] = self.error
         return out
 
@@ -493,7 +504,7 @@ def read_records(
 
 # One routed row as it crosses a process boundary: plain tuples pickle far faster than
 # Decision objects with their evidence and answers, which a batch does not need.
-_Outcome = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...]]
+_Outcome = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...], str]
 
 
 def _outcome(decision: Decision, alternatives: int) -> _Outcome:
@@ -504,13 +515,14 @@ def _outcome(decision: Decision, alternatives: int) -> _Outcome:
         unit.name if unit is not None else None,
         round(decision.confidence, 4),
         tuple((a.unit.id, round(a.score, 4)) for a in decision.alternatives[:alternatives]),
+        "; ".join(p.reference for p in decision.provisions),
     )
 
 
 def outcomes(router: Router, texts: Sequence[str], *, alternatives: int = 3) -> list[_Outcome]:
     """Route ``texts`` (none empty) and keep what a batch writes: the lean per-row outcome.
 
-    Returns ``(decision, unit, unit_name, confidence, alternatives)`` tuples in order.
+    Returns ``(decision, unit, unit_name, confidence, alternatives, provisions)`` tuples.
     """
     return [_outcome(d, alternatives) for d in router.route_many(texts)]
 
@@ -555,8 +567,17 @@ def _results(chunk: list[Record], routed: list[_Outcome]) -> Iterator[Result]:
         if record.text is None:
             yield Result(record.row, record.fields, ERROR, error=record.error)
             continue
-        kind, unit, name, confidence, alternatives = next(it)
-        yield Result(record.row, record.fields, kind, unit, name, confidence, alternatives)
+        kind, unit, name, confidence, alternatives, provisions = next(it)
+        yield Result(
+            record.row,
+            record.fields,
+            kind,
+            unit,
+            name,
+            confidence,
+            alternatives,
+            provisions=provisions,
+        )
 
 
 def _prepare_chunk(chunk: list[Record], *, numbered: bool = True) -> tuple[list[Record], list[str]]:

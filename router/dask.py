@@ -97,6 +97,7 @@ def _route_partition(
             dtype="float64",
         ),
         "alternatives": [[{"unit": u, "score": s} for u, s in r.alternatives] for r in results],
+        "provisions": [r.provisions for r in results],
         "error": [r.error for r in results],
     }
     for name, values in added.items():

@@ -75,6 +75,7 @@ def test_stdin_text_to_jsonl_stdout_summary_on_stderr() -> None:
         "decision": "error",
         "confidence": None,
         "alternatives": [],
+        "provisions": "",
         "error": "row 6: empty line",
     }
     stderr = result.stderr.decode()
@@ -110,6 +111,7 @@ def test_csv_to_csv_keeps_fields_order_and_bad_rows(runner: CliRunner, tmp_path:
         "decision",
         "confidence",
         "alternatives",
+        "provisions",
         "error",
         "other_fields",
     ]

@@ -82,6 +82,7 @@ def test_route_dataframe_equals_single_process_row_for_row(client: Any, router: 
         "decision",
         "confidence",
         "alternatives",
+        "provisions",
         "error",
     ]
     got = client.compute(routed).result()

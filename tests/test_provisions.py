@@ -222,3 +222,10 @@ def test_ask_shows_the_provisions_under_the_mandate() -> None:
     assert "http://data.europa.eu/eli/reg/2024/1689/oj/art_5" in shown.stdout
     data = json.loads(ask("--json", "Annex XIII").stdout)
     assert [p["reference"] for p in data["provisions"]] == ["Annex XIII"]
+
+
+def test_batch_rows_list_the_references(router) -> None:  # type: ignore[no-untyped-def]
+    from router.batch import outcomes
+
+    rows = outcomes(router, ["art. 5(1)(a) and Annex III", "recommend a good pasta recipe"])
+    assert [r[-1] for r in rows] == ["Article 5(1)(a); Annex III", ""]
