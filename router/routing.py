@@ -230,7 +230,17 @@ class Router:
     def _route_chunk(self, texts: Sequence[str], *, offset: int) -> list[Decision]:
         self._check_fitted()
         single = len(texts) == 1 and offset == 0
-        prepared = [self._prepare(t, None if single else offset + i) for i, t in enumerate(texts)]
+        # Inquiry logs repeat themselves ("hello", the same form text): route each distinct
+        # text of the chunk once and share the (immutable) Decision.
+        seen: dict[str, int] = {}
+        slots: list[int] = []
+        prepared: list[_Prepared] = []
+        for i, text in enumerate(texts):
+            slot = seen.get(text) if isinstance(text, str) else None
+            if slot is None:
+                prepared.append(self._prepare(text, None if single else offset + i))
+                slot = seen[text] = len(prepared) - 1
+            slots.append(slot)
         features = self.classifier_.transform([p.normalised for p in prepared])
         logits = self.classifier_.decision_function(features)
         fuzzy = np.stack([self.matcher_.unit_scores(p.matches, self.classes_) for p in prepared])
@@ -269,7 +279,8 @@ class Router:
                     answer=answer,
                 )
             )
-        return self._with_provisions(results)
+        results = self._with_provisions(results)
+        return [results[slot] for slot in slots]
 
     def _evidence(
         self,
