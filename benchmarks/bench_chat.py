@@ -71,6 +71,13 @@ def first_prompt(term: str, history: Path) -> float:
     return elapsed
 
 
+def import_floor() -> float:
+    """Starting Python and importing the chat's modules, before anything is drawn."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import router.cli, router.repl"], check=True)
+    return time.perf_counter() - start
+
+
 def first_answer(term: str, history: Path) -> float:
     start = time.perf_counter()
     child = spawn(term, history)
@@ -154,6 +161,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         history = Path(tmp) / "history"
         prompt_xterm = [first_prompt("xterm-256color", history) for _ in range(args.starts)]
+        floor = [import_floor() for _ in range(args.starts)]
         prompt_dumb = [first_prompt("dumb", history) for _ in range(args.starts)]
         answer_first = [first_answer("xterm-256color", history) for _ in range(args.starts)]
         over_pty = pty_answers(history)
@@ -161,6 +169,7 @@ def main() -> None:
     rows = [
         ("first prompt, TERM=xterm-256color", ms(prompt_xterm), "", "1.5 s", args.starts),
         ("first prompt, TERM=dumb", ms(prompt_dumb), "", "1.5 s", args.starts),
+        ("python + import router.cli, router.repl", ms(floor), "", "", args.starts),
         ("first answer from start (incl. fit)", ms(answer_first), "", "", args.starts),
         (
             "answer, in-process (route + render)",
