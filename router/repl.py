@@ -258,6 +258,20 @@ def _why(chat: Chat, arg: str) -> Reply:
     return Reply(text)
 
 
+@COMMANDS.command("/law", help="the AI Act provisions of the last answer, quoted in full")
+def _law(chat: Chat, arg: str) -> Reply:
+    from .render import render_provisions
+
+    if chat.last is None:
+        return Reply("Ask a question first; /law then quotes the AI Act provisions it cites.")
+    if not chat.last.provisions:
+        return Reply(
+            "The last answer cites no AI Act provision: none matched it closely enough. "
+            "Name one to read it, for example: Article 50, art. 5(1)(a), Annex III."
+        )
+    return Reply(render_provisions(chat.last.provisions, color=chat.color, full=True).lstrip("\n"))
+
+
 @COMMANDS.command("/quit", help="leave the chat", aliases=("/exit", "exit", "quit", ":q"))
 def _quit(chat: Chat, arg: str) -> Reply:
     return Reply(quit=True)

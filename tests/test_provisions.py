@@ -229,3 +229,21 @@ def test_batch_rows_list_the_references(router) -> None:  # type: ignore[no-unty
 
     rows = outcomes(router, ["art. 5(1)(a) and Annex III", "recommend a good pasta recipe"])
     assert [r[-1] for r in rows] == ["Article 5(1)(a); Annex III", ""]
+
+
+def test_chat_law_quotes_the_last_answers_provisions_in_full(router) -> None:  # type: ignore[no-untyped-def]
+    from router.repl import Chat, RouterLoader
+
+    chat = Chat(router.pack_, RouterLoader.ready(router))
+    assert "Ask a question first" in chat.handle("/law").text
+    answer = chat.handle("what does Article 50 say?").text
+    assert "\u00a7 Article 50 \u2014 Transparency obligations" in answer
+    law = chat.handle("/law").text
+    full = router.route("Article 50").provisions[0].full_text
+    assert law.startswith("In the AI Act")
+    assert collapse(law.replace("\u2502", " ")).endswith(
+        collapse(full[-60:]) + "\u201d " + ("http://data.europa.eu/eli/reg/2024/1689/oj/art_50")
+    )
+    assert "/law" in chat.handle("/help").text
+    chat.handle("recommend a good pasta recipe")
+    assert "cites no AI Act provision" in chat.handle("/law").text
