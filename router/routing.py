@@ -249,6 +249,14 @@ class Router:
         decisions, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
         in_scope = [i for i, u in enumerate(self._unit_index) if u is not None]
         order = np.argsort(-fused[:, in_scope], axis=1)
+        top_terms = self.classifier_.top_terms_many(features, best)
+        # Rounded once per chunk: Python's round() on numpy scalars is slow per item.
+        listed = np.sort(np.argsort(-model, axis=1)[:, :MAX_LISTED], axis=1)
+        model_listed = [
+            tuple(zip([self.classes_[i] for i in cols], np.round(model[row, cols], 4).tolist()))
+            for row, cols in enumerate(listed)
+        ]
+        fuzzy = np.round(fuzzy, 4)
         results = []
         for row, prep in enumerate(prepared):
             kind = decisions[row]
@@ -275,7 +283,7 @@ class Router:
                     unit=unit,
                     confidence=float(confidence[row]),
                     alternatives=alternatives,
-                    evidence=self._evidence(prep, features, row, int(best[row]), model, fuzzy),
+                    evidence=self._evidence(prep, row, top_terms[row], model_listed, fuzzy),
                     answer=answer,
                 )
             )
@@ -285,10 +293,9 @@ class Router:
     def _evidence(
         self,
         prep: _Prepared,
-        features: object,
         row: int,
-        best: int,
-        model: np.ndarray,
+        top_terms: tuple[tuple[str, float], ...],
+        model_listed: list[tuple[tuple[str, float], ...]],
         fuzzy: np.ndarray,
     ) -> Evidence:
         notes = []
@@ -298,18 +305,14 @@ class Router:
             )
         if not prep.normalised:
             notes.append("the question has no words to route on")
+        fuzzy_row = fuzzy[row]
         return Evidence(
             matched_terms=prep.matches,
-            weighing_terms=tuple(self.classifier_.top_terms(features, row, best)),  # type: ignore[arg-type]
+            weighing_terms=top_terms,
             corrections=prep.corrections,
-            model_scores=tuple(
-                (self.classes_[i], round(float(model[row, i]), 4))
-                for i in sorted(np.argsort(-model[row])[:MAX_LISTED])
-            ),
+            model_scores=model_listed[row],
             fuzzy_scores=tuple(
-                (c, round(float(fuzzy[row, i]), 4))
-                for i, c in enumerate(self.classes_)
-                if fuzzy[row, i] > 0
+                (self.classes_[i], float(fuzzy_row[i])) for i in np.flatnonzero(fuzzy_row > 0)
             ),
             truncated=prep.truncated,
             notes=tuple(notes),

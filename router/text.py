@@ -33,9 +33,12 @@ def normalise(text: str) -> str:
 
     "Qu'est-ce que l'AI Office ?" -> "qu est ce que l ai office".
     """
-    text = unicodedata.normalize("NFKD", text.casefold())
-    # Drop combining marks so "sécurité" and "securite" meet; typed questions often lack accents.
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
+    if not text.isascii():  # most questions are ASCII; skip the per-character work for them
+        text = unicodedata.normalize("NFKD", text)
+        # Drop combining marks so "sécurité" and "securite" meet; typed questions often
+        # lack accents.
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(text))
 
 
