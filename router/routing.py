@@ -177,6 +177,16 @@ class Router:
             processor=utils.default_process,  # rapidfuzz >= 3 does no lower-casing itself
             score_cutoff=75,
         )
+        if hit is None and len(query.strip()) >= 4:
+            # One misspelled word of a longer name ("safty"): compare it with the best-matching
+            # part of each name instead of the whole name.
+            hit = process.extractOne(
+                query,
+                list(choices),
+                scorer=fuzz.partial_ratio,
+                processor=utils.default_process,
+                score_cutoff=80,
+            )
         if hit is None:
             known = ", ".join(u.id for u in self.pack_.units)
             raise UnknownUnitError(f"no unit matches {query!r}; known units: {known}")

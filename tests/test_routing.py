@@ -162,6 +162,7 @@ def test_unit_lookup_forgives_typos(router: Router) -> None:
     assert router.unit("ai_safety").id == "ai_safety"
     assert router.unit("excelence robotics").id == "excellence_ai_robotics"
     assert router.unit("Innovation and Policy").id == "innovation_policy_coordination"
+    assert router.unit("safty").id == "ai_safety"
     with pytest.raises(UnknownUnitError, match="known units"):
         router.unit("zzzz qqqq")
 
