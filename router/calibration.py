@@ -5,18 +5,27 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
-from sklearn.model_selection import StratifiedKFold
 
-from .classifier import IntentClassifier
 from .fuzzy import TermMatcher
+from .linear import MODEL_FILE
 from .pack import CALIBRATION_FILE, Pack
 from .policy import Policy, fit_policy
 from .text import normalise
 
-__all__ = ["CalibrationResult", "fit_calibration", "policy_from_calibration", "write_calibration"]
+if TYPE_CHECKING:
+    from .classifier import IntentClassifier
+
+__all__ = [
+    "CalibrationResult",
+    "fit_calibration",
+    "policy_from_calibration",
+    "write_calibration",
+    "write_model",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ def out_of_fold_scores(
 
     Returns logits, fuzzy scores, true class indices and the class order.
     """
+    from sklearn.model_selection import StratifiedKFold
+
     from .routing import fit_models, prepare_normalised
 
     texts, labels = pack.training_data()
@@ -116,3 +127,15 @@ def write_calibration(pack: Pack, result: CalibrationResult, path: Path | None =
     )
     target.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return target
+
+
+def write_model(pack: Pack, path: Path | None = None) -> Path:
+    """Fit the default classifier on all of the pack's data and store it as plain arrays.
+
+    Loading then skips both scikit-learn's import and the fit (``intents/model.npz``).
+    """
+    from .classifier import IntentClassifier
+
+    texts, labels = pack.training_data()
+    model = IntentClassifier().fit([normalise(t) for t in texts], labels)
+    return model.save(path or pack.intents_dir / MODEL_FILE, fingerprint=pack.fingerprint())

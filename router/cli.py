@@ -150,22 +150,30 @@ def eval_(file: str, as_json: bool, show_errors: bool, pack: str | None) -> None
 def calibrate(folds: int, check: bool, pack: str | None) -> None:
     """Fit the decision thresholds on held-out folds and store them with the pack.
 
-    Writes intents/calibration.yaml; run it after changing the training data.
+    Writes intents/calibration.yaml and the fitted model, intents/model.npz; run it after
+    changing the training data (a stale file is detected and refitted on load).
     """
-    from .calibration import fit_calibration, policy_from_calibration, write_calibration
+    from .calibration import (
+        fit_calibration,
+        policy_from_calibration,
+        write_calibration,
+        write_model,
+    )
     from .pack import load_pack
+    from .routing import stored_model
 
     loaded = load_pack(pack)
     if check:
-        if policy_from_calibration(loaded) is None:
+        if policy_from_calibration(loaded) is None or stored_model(loaded) is None:
             raise click.ClickException(
-                "the stored calibration is missing or stale; run 'ai-office calibrate'"
+                "the stored calibration or model is missing or stale; run 'ai-office calibrate'"
             )
         click.echo("calibration is current")
         return
     result = fit_calibration(loaded, folds=folds)
     path = write_calibration(loaded, result)
     click.echo(f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility})")
+    click.echo(f"wrote {write_model(loaded)}: the fitted model, loaded without scikit-learn")
 
 
 @cli.command()

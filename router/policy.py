@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .classifier import softmax
+from .linear import softmax
 
 __all__ = ["Policy", "decide_many", "fit_policy", "fuse"]
 

@@ -6,19 +6,23 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
 
 from .answers import AnswerBook
-from .classifier import IntentClassifier
 from .errors import InputError, NotFittedError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
+from .linear import MODEL_FILE, LinearTextModel
 from .pack import Pack, Unit, load_pack
 from .policy import CLARIFY, ROUTED, Policy, decide_many, fuse
 from .provisions import ProvisionIndex, load_provisions
 from .results import Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise
+
+if TYPE_CHECKING:
+    from .classifier import IntentClassifier
 
 __all__ = ["Router", "StaleCalibrationWarning"]
 
@@ -54,7 +58,8 @@ class Router:
         decision = router.route("who fines GPAI providers?")
 
     Parameters:
-        classifier: an unfitted :class:`IntentClassifier` (default settings if None).
+        classifier: an unfitted :class:`IntentClassifier`; None uses the pack's stored model
+            (``intents/model.npz``) when it is current, else fits one with default settings.
         matcher: an unfitted :class:`TermMatcher` (default settings if None).
         policy: thresholds to use instead of the pack's stored calibration.
     """
@@ -89,9 +94,14 @@ class Router:
         self.pack_ = pack
         texts, labels = pack.training_data()
         normalised = [normalise(t) for t in texts]
-        self.classifier_, self.matcher_ = fit_models(
-            pack, normalised, labels, classifier=self.classifier, matcher=self.matcher
-        )
+        stored = None if self.classifier is not None else stored_model(pack)
+        if stored is not None:
+            self.classifier_: LinearTextModel = stored
+            self.matcher_ = fit_matcher(pack, normalised, labels, matcher=self.matcher)
+        else:
+            self.classifier_, self.matcher_ = fit_models(
+                pack, normalised, labels, classifier=self.classifier, matcher=self.matcher
+            )
         self.classes_ = [str(c) for c in self.classifier_.classes_]
         self.oos_index_ = (
             self.classes_.index(pack.out_of_scope_unit)
@@ -349,12 +359,33 @@ def fit_models(
     """Fit fresh copies of the classifier and the matcher on normalised training texts."""
     from sklearn.base import clone
 
+    from .classifier import IntentClassifier
+
     clf = clone(classifier) if classifier is not None else IntentClassifier()
     clf.fit(normalised, labels)
+    return clf, fit_matcher(pack, normalised, labels, matcher=matcher)
+
+
+def fit_matcher(
+    pack: Pack,
+    normalised: Sequence[str],
+    labels: Sequence[str],
+    *,
+    matcher: TermMatcher | None = None,
+) -> TermMatcher:
+    """Fit a fresh term matcher on the pack's aliases and key terms."""
     terms: dict[str, list[str]] = {u.id: [u.name, *u.aliases] for u in pack.units}
     for intent in pack.intents:
         if intent.unit in terms:
             terms[intent.unit].extend(intent.terms)
     fresh = TermMatcher() if matcher is None else TermMatcher(**matcher.__dict__)
-    fresh.fit(normalised, labels, terms)
-    return clf, fresh
+    return fresh.fit(normalised, labels, terms)
+
+
+def stored_model(pack: Pack) -> LinearTextModel | None:
+    """The pack's stored fitted model, if it was fitted on the pack's current data."""
+    path = pack.intents_dir / MODEL_FILE
+    if not path.is_file():
+        return None
+    model, fingerprint = LinearTextModel.load(path)
+    return model if fingerprint == pack.fingerprint() else None

@@ -68,3 +68,36 @@ def test_unfitted_classifier_raises() -> None:
 def test_needs_two_labels() -> None:
     with pytest.raises(ValueError, match="two distinct labels"):
         IntentClassifier().fit(["a", "b"], ["x", "x"])
+
+
+def test_char_wb_ngrams_match_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from router.linear import char_wb_ngrams
+
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    for word in ["a", "ab", "abc", "gpai", "sicherheitsprüfung", "x1"]:
+        assert char_wb_ngrams(word, 2, 5) == analyzer(word)
+
+
+def test_stored_model_round_trips(fitted: IntentClassifier, tmp_path) -> None:
+    from router.linear import LinearTextModel
+
+    path = fitted.save(tmp_path / "model.npz", fingerprint="abc")
+    loaded, fingerprint = LinearTextModel.load(path)
+    assert fingerprint == "abc"
+    texts = [normalise(t) for t in ["who fines GPAI providers", "EDIH", "", "pasta"]]
+    assert np.allclose(loaded.decision_function(texts), fitted.decision_function(texts), atol=1e-5)
+    assert list(loaded.classes_) == list(fitted.classes_)
+    feats = loaded.transform(texts[:1])
+    assert loaded.top_terms(feats, 0, 0) == fitted.top_terms(fitted.transform(texts[:1]), 0, 0)
+
+
+def test_broken_stored_model_is_a_pack_error(tmp_path) -> None:
+    from router import PackError
+    from router.linear import LinearTextModel
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(PackError, match="ai-office calibrate"):
+        LinearTextModel.load(path)

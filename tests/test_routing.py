@@ -199,3 +199,37 @@ def test_bundled_calibration_is_current() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", StaleCalibrationWarning)
         Router.load()
+
+
+def test_bundled_pack_loads_its_stored_model_without_scikit_learn() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from router import Router; r = Router.load(); "
+        "r.route('who fines GPAI providers?'); "
+        "print(type(r.classifier_).__name__, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["LinearTextModel", "False"]
+
+
+def test_stored_model_decides_like_a_fresh_fit(router: Router) -> None:
+    from router.classifier import IntentClassifier
+
+    fresh = Router(classifier=IntentClassifier()).fit(router.pack_)
+    texts = [c["text"] for c in GOLDEN] + ["GPAI", "sandbox for drones", "Roboterförderung"]
+    for a, b in zip(router.route_many(texts), fresh.route_many(texts)):
+        assert (a.decision, a.unit) == (b.decision, b.unit)
+        assert abs(a.confidence - b.confidence) < 1e-3
+
+
+def test_stale_stored_model_is_not_used(pack_copy: Path) -> None:
+    path = pack_copy / "intents/ai_safety.yaml"
+    path.write_text(
+        path.read_text("utf-8").replace("  en:\n", '  en:\n    - "new eval question"\n', 1),
+        encoding="utf-8",
+    )
+    with pytest.warns(StaleCalibrationWarning):
+        r = Router.load(pack_copy)
+    assert type(r.classifier_).__name__ == "IntentClassifier"
