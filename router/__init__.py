@@ -1,10 +1,10 @@
 """ai-office-router: route questions to the EU AI Office unit responsible, quoting its mandate.
 
-    >>> from router import Router
-    >>> router = Router.load()
-    >>> decision = router.route("who fines companies that break the AI Act?")
-    >>> decision.unit.id
-    'regulation_compliance'
+>>> from router import Router
+>>> router = Router.load()
+>>> decision = router.route("who fines companies that break the AI Act?")
+>>> decision.unit.id
+'regulation_compliance'
 """
 
 from __future__ import annotations
