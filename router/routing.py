@@ -147,7 +147,7 @@ class Router:
         """Add the provisions that bear on each question, scored in one sparse product.
 
         The unit counts when routed, or the likelier one when asking back; an out-of-scope
-        question is matched on its words alone.
+        question gets only the provisions it names.
         """
         index = self.provision_index
         if index is None:
@@ -157,6 +157,13 @@ class Router:
             for d in decisions
         ]
         found = index.search_many([d.text for d in decisions], units)
+        # A question that is not for the office gets only the provisions it names itself:
+        # words alone ("2", "recipe") can match some passage, and a wrong citation is worse
+        # than none.
+        found = [
+            p if d.decision != "out_of_scope" else tuple(x for x in p if x.named)
+            for d, p in zip(decisions, found)
+        ]
         return [replace(d, provisions=p) if p else d for d, p in zip(decisions, found)]
 
     def _check_fitted(self) -> None:

@@ -233,3 +233,13 @@ def test_stale_stored_model_is_not_used(pack_copy: Path) -> None:
     with pytest.warns(StaleCalibrationWarning):
         r = Router.load(pack_copy)
     assert type(r.classifier_).__name__ == "IntentClassifier"
+
+
+def test_out_of_scope_questions_get_only_named_provisions(router: Router) -> None:
+    for text in ["2", "how do I renew my passport", "emotion recognition for my cat photos"]:
+        d = router.route(text)
+        if d.decision == "out_of_scope":
+            assert all(p.named for p in d.provisions), (text, d.provisions)
+    assert router.route("2").provisions == ()
+    named = router.route("what does Article 50 say?")
+    assert [p.reference for p in named.provisions][:1] == ["Article 50"]
