@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import gzip
 import io
 import json
@@ -620,6 +621,15 @@ def route_records(
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(router,))
     pending: deque[tuple[list[Record], Future[list[_Outcome]]]] = deque()
     try:
+        # Forked workers share the parent's pages (the fitted router, the libraries) until
+        # something writes to them, and the cyclic GC writes to every object it scans.
+        # Freezing the parent's objects while the workers fork keeps their collections off
+        # those pages (see gc.freeze); the first submit forks all of them.
+        gc.freeze()
+        try:
+            pool.submit(int)
+        finally:
+            gc.unfreeze()
         for chunk, texts in chunks:
             pending.append((chunk, pool.submit(_route_in_worker, texts, alternatives)))
             if len(pending) >= 2 * jobs:
