@@ -21,7 +21,6 @@ import argparse
 import csv
 import datetime as dt
 import os
-import platform
 import random
 import re
 import shutil
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "batch.md"
@@ -205,22 +205,6 @@ def _commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head
-
-
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {cpu}; "
-        f"{platform.python_implementation()} {platform.python_version()}; "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 def main() -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import machine
 from rapidfuzz import fuzz, process, utils
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -31,18 +30,6 @@ from router.evaluate import OUT_OF_SCOPE, evaluate, read_labelled
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO / "tests/data/dev.yaml"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
 
 
 def metrics(truth: list[str], predicted: list[str]) -> dict[str, float]:
