@@ -78,6 +78,15 @@ def main() -> None:
         router = Router.load()
         load_times.append(time.perf_counter() - t0)
 
+    # Load + a full fit (no stored model): what a changed pack or another pack costs.
+    from router.classifier import IntentClassifier
+
+    fit_times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        Router(classifier=IntentClassifier()).fit(load_pack())
+        fit_times.append(time.perf_counter() - t0)
+
     labelled = read_labelled(DEV)
     texts = [i.text for i in labelled]
     truth = [i.unit for i in labelled]
@@ -99,13 +108,19 @@ def main() -> None:
             router.route(text)
             latencies.append((time.perf_counter() - t0) * 1000)
 
-    # route_many throughput on a log of repeated dev questions.
+    # route_many throughput: a log that repeats the dev questions (as real logs repeat
+    # themselves; each distinct text of a chunk is routed once), and one where every
+    # text is distinct (a number appended), the worst case.
     log = (texts * (20_000 // len(texts) + 1))[:20_000]
-    rates = []
+    distinct = [f"{t} ({i})" for i, t in enumerate(log)]
+    rates, distinct_rates = [], []
     for _ in range(3):
         t0 = time.perf_counter()
         n = sum(1 for _ in router.route_many(log))
         rates.append(n / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        n = sum(1 for _ in router.route_many(distinct))
+        distinct_rates.append(n / (time.perf_counter() - t0))
 
     # Cold `ai-office ask` wall time, a new process each time.
     exe = Path(sys.executable).parent / "ai-office"
@@ -146,12 +161,16 @@ def main() -> None:
         "",
         "| measure | median | other | target |",
         "|---|---|---|---|",
-        f"| pack load + fit (`Router.load()`) | {statistics.median(load_times):.3f} s | "
+        f"| `Router.load()`, stored model | {statistics.median(load_times):.3f} s | "
         f"min {min(load_times):.3f} s | ≤ 1 s |",
+        f"| pack load + full fit (no stored model) | {statistics.median(fit_times):.3f} s | "
+        f"min {min(fit_times):.3f} s | ≤ 1 s |",
         f"| `route()` latency after warm-up | {statistics.median(latencies):.3f} ms | "
         f"p99 {percentile(latencies, 99):.3f} ms | p99 ≤ 2 ms |",
-        f"| `route_many()` throughput, 20,000 inquiries | {statistics.median(rates):,.0f} /s | "
-        f"single process | ≥ 20,000 /s |",
+        f"| `route_many()`, 20,000 inquiries repeating the dev set | "
+        f"{statistics.median(rates):,.0f} /s | single process | ≥ 20,000 /s |",
+        f"| `route_many()`, 20,000 distinct inquiries | "
+        f"{statistics.median(distinct_rates):,.0f} /s | single process | ≥ 20,000 /s |",
         f"| cold `ai-office ask` wall time | {statistics.median(cold):.3f} s | "
         f"min {min(cold):.3f} s | ≤ 1.5 s |",
     ]
