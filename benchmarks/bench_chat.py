@@ -190,8 +190,8 @@ def main() -> None:
         "The prompt appears before the router is fitted: fitting starts in a background",
         "thread once the first prompt is drawn (it holds the GIL much of the time, so starting",
         "it earlier slows the prompt down). The first answer waits for the fit if the question",
-        "comes sooner; later answers are route + render only. The start-up floor is importing",
-        "`router`, whose `__init__` imports scikit-learn before the CLI can draw anything.",
+        "comes sooner; later answers are route + render only. The router loads its stored",
+        "model (intents/model.npz) without importing scikit-learn.",
         "",
     ]
     args.write.parent.mkdir(parents=True, exist_ok=True)
