@@ -152,19 +152,23 @@ class Router:
         index = self.provision_index
         if index is None:
             return decisions
-        units = [
-            d.unit.id if d.unit else (d.candidates[0].id if d.candidates else None)
-            for d in decisions
-        ]
-        found = index.search_many([d.text for d in decisions], units)
         # A question that is not for the office gets only the provisions it names itself:
         # words alone ("2", "recipe") can match some passage, and a wrong citation is worse
-        # than none.
-        found = [
-            p if d.decision != "out_of_scope" else tuple(x for x in p if x.named)
-            for d, p in zip(decisions, found)
-        ]
-        return [replace(d, provisions=p) if p else d for d, p in zip(decisions, found)]
+        # than none. So only the others are searched.
+        searched = [i for i, d in enumerate(decisions) if d.decision != "out_of_scope"]
+        found = index.search_many(
+            [decisions[i].text for i in searched],
+            [
+                d.unit.id if d.unit else (d.candidates[0].id if d.candidates else None)
+                for d in (decisions[i] for i in searched)
+            ],
+        )
+        provisions = {i: p for i, p in zip(searched, found)}
+        out = []
+        for i, d in enumerate(decisions):
+            p = provisions[i] if i in provisions else index.lookup(d.text)
+            out.append(replace(d, provisions=p) if p else d)
+        return out
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "policy_"):
