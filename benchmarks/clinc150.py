@@ -39,6 +39,7 @@ from sklearn.metrics import roc_auc_score
 
 from router import Router
 from router.calibration import CalibrationResult, fit_calibration, write_calibration
+from router.linear import MODEL_FILE
 from router.pack import load_pack
 from router.policy import Policy
 
@@ -226,6 +227,8 @@ def run(
         router = Router.load(pack)
         fitted = time.perf_counter()
         assert router.policy_ == Policy(**policy.as_dict())
+        # Store the fitted model too, so a kept pack (--out-pack) loads without refitting.
+        router.classifier_.save(root / "intents" / MODEL_FILE, fingerprint=pack.fingerprint())
 
         split = "test" if "test" in data else "val"
         eval_in = [(t, y) for t, y in data[split] if y != OOS]
