@@ -232,8 +232,8 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
           quiet: bool, pack: str | None, **options: Any) -> None:  # fmt: skip
     """Classify every inquiry in INPUT... (CSV, JSONL or text; - is stdin; .gz is read).
 
-    Writes each input row with unit, unit_name, decision, confidence, alternatives and
-    error added, in input order. Rows that cannot be routed get decision=error and a reason.
+    Writes each input row with unit, unit_name, decision, confidence, alternatives,
+    provisions and error added, in input order. Rows that cannot be routed get decision=error and a reason.
     A summary goes to stderr; see docs/batch.md.
     """
     import time
