@@ -233,8 +233,8 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
     """Classify every inquiry in INPUT... (CSV, JSONL or text; - is stdin; .gz is read).
 
     Writes each input row with unit, unit_name, decision, confidence, alternatives,
-    provisions and error added, in input order. Rows that cannot be routed get decision=error and a reason.
-    A summary goes to stderr; see docs/batch.md.
+    provisions and error added, in input order. Rows that cannot be routed get
+    decision=error and a reason. A summary goes to stderr; see docs/batch.md.
     """
     import time
 
