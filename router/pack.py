@@ -2,7 +2,8 @@
 
 A pack is a folder with two sub-folders::
 
-    corpus/pack.yaml        name, the out-of-scope intent, reply wording   (optional)
+    corpus/pack.yaml        name, the out-of-scope intent, reply wording, spelling-correction
+                            settings (``matcher: {score_cutoff, min_length}``)  (optional)
     corpus/sources.yaml     source documents: id, file, title, publisher, date, url (optional)
     corpus/units.yaml       units: id, name, aliases, mandate {source, quote} (quote optional)
     intents/<unit>.yaml     unit, terms, examples (a list, or a mapping language -> list)
@@ -117,6 +118,9 @@ class Pack:
     office_unit: str | None
     messages: dict[str, str]
     calibration: dict[str, Any] | None
+    #: Spelling-correction settings for this pack's term matcher (``score_cutoff``,
+    #: ``min_length``); empty means the matcher's defaults.
+    matcher_settings: dict[str, float] = field(default_factory=dict)
 
     def unit(self, unit_id: str) -> Unit:
         """The unit with id ``unit_id``; raises :class:`UnknownUnitError`."""
@@ -145,6 +149,8 @@ class Pack:
             ],
             "out_of_scope": self.out_of_scope_unit,
         }
+        if self.matcher_settings:  # only when set, so existing fingerprints stay valid
+            payload["matcher"] = self.matcher_settings
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -203,6 +209,7 @@ def load_pack(pack: str | Path | None = None) -> Pack:
         office_unit=settings["office_unit"],
         messages=settings["messages"],
         calibration=calibration,
+        matcher_settings=settings["matcher"],
     )
 
 
@@ -225,6 +232,7 @@ def _read_settings(path: Path) -> dict[str, Any]:
         "name": path.parent.parent.name,
         "out_of_scope_unit": "out_of_scope",
         "office_unit": None,
+        "matcher": {},
         "messages": dict(_DEFAULT_MESSAGES),
     }
     if not path.is_file():
@@ -238,6 +246,18 @@ def _read_settings(path: Path) -> dict[str, Any]:
     if "messages" in data:
         messages = _require(data, "messages", dict, path)
         settings["messages"].update({str(k): str(v) for k, v in messages.items()})
+    if "matcher" in data:
+        matcher = _require(data, "matcher", dict, path)
+        allowed = {"score_cutoff": float, "min_length": int}
+        for key, value in matcher.items():
+            if key not in allowed or isinstance(value, bool) or not isinstance(value, int | float):
+                raise PackError(
+                    f"matcher setting {key!r}={value!r} is not allowed; use score_cutoff "
+                    "(0-100) and min_length (letters)",
+                    path=path,
+                    line=line_of(matcher),
+                )
+            settings["matcher"][key] = allowed[key](value)
     return settings
 
 

@@ -389,7 +389,11 @@ def fit_matcher(
     for intent in pack.intents:
         if intent.unit in terms:
             terms[intent.unit].extend(intent.terms)
-    fresh = TermMatcher() if matcher is None else TermMatcher(**matcher.__dict__)
+    fresh = (
+        TermMatcher(**pack.matcher_settings)  # type: ignore[arg-type]
+        if matcher is None
+        else TermMatcher(**matcher.__dict__)
+    )
     return fresh.fit(normalised, labels, terms)
 
 

@@ -140,3 +140,22 @@ def test_fingerprint_changes_with_training_data(pack_copy: Path) -> None:
     extra = '  en:\n    - "one more red-teaming question"\n'
     path.write_text(path.read_text().replace("  en:\n", extra, 1), encoding="utf-8")
     assert load_pack(pack_copy).fingerprint() != before
+
+
+def test_pack_can_set_spelling_correction(make_pack) -> None:
+    from router import Router
+
+    plain = load_pack(make_pack({"corpus/pack.yaml": "name: Tiny\n"})).fingerprint()
+    settings = "name: Tiny\nmatcher:\n  score_cutoff: 70\n  min_length: 4\n"
+    root = make_pack({"corpus/pack.yaml": settings})  # rewrites the same folder
+    pack = load_pack(root)
+    assert pack.matcher_settings == {"score_cutoff": 70.0, "min_length": 4}
+    assert pack.fingerprint() != plain
+    router = Router.load(root)
+    assert router.matcher_.score_cutoff == 70.0 and router.matcher_.min_length == 4
+
+
+def test_unknown_matcher_setting_is_refused(make_pack) -> None:
+    root = make_pack({"corpus/pack.yaml": "matcher:\n  cutoff: 70\n"})
+    with pytest.raises(PackError, match=r"pack\.yaml, line 2: matcher setting 'cutoff'"):
+        load_pack(root)
