@@ -25,7 +25,7 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 from prompt_toolkit.utils import is_dumb_terminal
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 
 from .errors import RouterError, UnknownUnitError
 from .text import clean_for_display
@@ -379,19 +379,10 @@ class Chat:
             pass
         if len(query.strip()) < _MIN_LOOSE_CHARS:
             return None
-        labels = {
-            label: unit
-            for unit in (among if among is not None else self.pack.units)
-            for label in (unit.id.replace("_", " "), unit.name, *unit.aliases)
-        }
-        hit = process.extractOne(
-            query,
-            list(labels),
-            scorer=fuzz.partial_ratio,
-            processor=utils.default_process,  # rapidfuzz >= 3 does no lower-casing itself
-            score_cutoff=_LOOSE_CUTOFF,
-        )
-        return None if hit is None else labels[hit[0]]
+        from .routing import match_unit
+
+        units = among if among is not None else self.pack.units
+        return match_unit(query, units, scorer=fuzz.partial_ratio, score_cutoff=_LOOSE_CUTOFF)
 
     def needs_router(self, line: str) -> bool:
         """Whether answering ``line`` needs the fitted router (so may wait for the fit)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,31 +187,16 @@ class Router:
         self._check_fitted()
         if query in self._unit_names:
             return self._unit_names[query]
-        choices: dict[str, Unit] = {}
-        for u in self.pack_.units:
-            for label in (u.id, u.name, *u.aliases):
-                choices[label] = u
-        hit = process.extractOne(
-            query,
-            list(choices),
-            scorer=fuzz.WRatio,
-            processor=utils.default_process,  # rapidfuzz >= 3 does no lower-casing itself
-            score_cutoff=75,
-        )
-        if hit is None and len(query.strip()) >= 4:
+        units = self.pack_.units
+        found = match_unit(query, units, scorer=fuzz.WRatio, score_cutoff=75)
+        if found is None and len(query.strip()) >= 4:
             # One misspelled word of a longer name ("safty"): compare it with the best-matching
             # part of each name instead of the whole name.
-            hit = process.extractOne(
-                query,
-                list(choices),
-                scorer=fuzz.partial_ratio,
-                processor=utils.default_process,
-                score_cutoff=80,
-            )
-        if hit is None:
-            known = ", ".join(u.id for u in self.pack_.units)
+            found = match_unit(query, units, scorer=fuzz.partial_ratio, score_cutoff=80)
+        if found is None:
+            known = ", ".join(u.id for u in units)
             raise UnknownUnitError(f"no unit matches {query!r}; known units: {known}")
-        return choices[hit[0]]
+        return found
 
     def route(self, text: str) -> Decision:
         """Route one question.
@@ -348,6 +333,28 @@ class Router:
             truncated=prep.truncated,
             notes=tuple(notes),
         )
+
+
+def match_unit(
+    query: str,
+    units: Iterable[Unit],
+    *,
+    scorer: Callable[..., float],
+    score_cutoff: float,
+) -> Unit | None:
+    """The unit whose id, name or an alias best matches ``query`` under ``scorer``, or None."""
+    labels: dict[str, Unit] = {}
+    for unit in units:
+        for label in (unit.id, unit.name, *unit.aliases):
+            labels[label] = unit
+    hit = process.extractOne(
+        query,
+        list(labels),
+        scorer=scorer,
+        processor=utils.default_process,  # rapidfuzz >= 3 does no lower-casing itself
+        score_cutoff=score_cutoff,
+    )
+    return None if hit is None else labels[hit[0]]
 
 
 def prepare_normalised(
