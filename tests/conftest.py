@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from router import Router
 from router.pack import bundled_dirs
@@ -18,6 +19,18 @@ REPO = Path(__file__).resolve().parents[1]
 def router() -> Router:
     """The router on the bundled AI Office pack (fitting takes about a second)."""
     return Router.load()
+
+
+@pytest.fixture
+def runner(router, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """In-process runner; the bundled router is fitted once per session, not per command."""
+    import router.cli as cli_module
+
+    real = cli_module.load_router
+    monkeypatch.setattr(
+        cli_module, "load_router", lambda pack: router if pack is None else real(pack)
+    )
+    return CliRunner()
 
 
 @pytest.fixture

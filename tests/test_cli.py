@@ -28,18 +28,6 @@ def run(*args: str, input: str | None = None, env: dict[str, str] | None = None)
     )
 
 
-@pytest.fixture
-def runner(router, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """In-process runner; the bundled router is fitted once per session, not per command."""
-    import router.cli as cli_module
-
-    real = cli_module.load_router
-    monkeypatch.setattr(
-        cli_module, "load_router", lambda pack: router if pack is None else real(pack)
-    )
-    return CliRunner()
-
-
 def test_console_script_ask_prints_unit_and_quote() -> None:
     result = run("ask", "who handles systemic-risk testing?")
     assert result.returncode == 0, result.stderr

@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from router.cli import cli
@@ -42,18 +41,6 @@ def run(*args: str, input: bytes | None = None, cwd: Path | None = None):
         cwd=cwd,
         timeout=300,
     )
-
-
-@pytest.fixture
-def runner(router, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """In-process runner; the bundled router is fitted once per session, not per command."""
-    import router.cli as cli_module
-
-    real = cli_module.load_router
-    monkeypatch.setattr(
-        cli_module, "load_router", lambda pack: router if pack is None else real(pack)
-    )
-    return CliRunner()
 
 
 def jsonl(text: str) -> list[dict]:
