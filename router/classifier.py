@@ -10,9 +10,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from .linear import LinearTextModel, softmax
+from .linear import LinearTextModel
 
-__all__ = ["IntentClassifier", "softmax"]
+__all__ = ["IntentClassifier"]
 
 
 #: With more classes than this, ``model="auto"`` fits a one-vs-rest linear SVM instead of the

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process, utils
 from .answers import AnswerBook
 from .errors import InputError, NotFittedError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
-from .linear import MODEL_FILE, LinearTextModel
+from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Pack, Unit, load_pack
 from .policy import CLARIFY, ROUTED, Policy, decide_many, fuse
 from .provisions import ProvisionIndex, load_provisions
@@ -261,7 +261,7 @@ class Router:
         logits = self.classifier_.decision_function(features)
         fuzzy = np.stack([self.matcher_.unit_scores(p.matches, self.classes_) for p in prepared])
         fused = fuse(logits, fuzzy, self.policy_)
-        model = fuse(logits, np.zeros_like(fuzzy), self.policy_)
+        model = softmax(logits, self.policy_.temperature)  # the classifier's own view, for evidence
         decisions, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
         in_scope = [i for i, u in enumerate(self._unit_index) if u is not None]
         order = np.argsort(-fused[:, in_scope], axis=1)

@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from router import NotFittedError, load_pack
-from router.classifier import IntentClassifier, softmax
+from router.classifier import IntentClassifier
+from router.linear import softmax
 from router.text import normalise
 
 
