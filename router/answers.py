@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from .pack import Pack, Unit
 from .results import Answer, Quote
 
@@ -56,10 +54,10 @@ class AnswerBook:
             self._clarify[key] = Answer(lead=lead, quotes=_quote(first) + _quote(second), text=text)
         return self._clarify[key]
 
-    def out_of_scope(self, units: Sequence[Unit]) -> Answer:
+    def out_of_scope(self) -> Answer:
         """Say honestly that the question is not for this pack, and what it does handle."""
         if self._out_of_scope is None:
-            names = [u.name for u in units if u.id != self.pack.office_unit]
+            names = [u.name for u in self.pack.units if u.id != self.pack.office_unit]
             lead = " ".join(
                 self.pack.messages["out_of_scope"].format(units="; ".join(names)).split()
             )

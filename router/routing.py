@@ -287,7 +287,7 @@ class Router:
                 answer = self.answers_.clarify(first_unit, second_unit)
             else:
                 unit = None
-                answer = self.answers_.out_of_scope(self.pack_.units)
+                answer = self.answers_.out_of_scope()
             alternatives = tuple(
                 Alternative(self._unit_index[in_scope[j]], float(fused[row, in_scope[j]]))  # type: ignore[arg-type]
                 for j in order[row, :MAX_LISTED]
