@@ -525,7 +525,7 @@ def outcomes(router: Router, texts: Sequence[str], *, alternatives: int = 3) -> 
 
     Returns ``(decision, unit, unit_name, confidence, alternatives, provisions)`` tuples.
     """
-    return [_outcome(d, alternatives) for d in router.route_many(texts)]
+    return [_outcome(d, alternatives) for d in router.route_many(texts, explain=False)]
 
 
 def _routable_error(text: str) -> str | None:

@@ -72,6 +72,7 @@ class TermMatcher:
         self.index_ = dict(index)
         self.weights_ = self._term_weights(texts, labels)
         self.cache_: dict[str, str | None] = {}
+        self._match_cache: dict[tuple[str, tuple[str, ...], str, str], TermMatch] = {}
         return self
 
     def _term_weights(
@@ -135,19 +136,37 @@ class TermMatcher:
     def match(self, words: Sequence[str], original: Sequence[str]) -> list[TermMatch]:
         """Key terms found in the corrected ``words``; ``original`` is before correction."""
         self._check_fitted()
+        index = self.index_
         found: dict[tuple[str, str], TermMatch] = {}
         for i, word in enumerate(words):
-            for term_words, unit, term in self.index_.get(word, ()):
+            entries = index.get(word)
+            if entries is None:  # most words start no key term
+                continue
+            for term_words, unit, term in entries:
                 n = len(term_words)
                 if tuple(words[i : i + n]) != term_words:
                     continue
                 typed = " ".join(original[i : i + n])
-                score = fuzz.ratio(typed, " ".join(term_words)) / 100.0
-                weight = self.weights_[(term_words, unit)]
+                match = self._term_match(typed, term_words, unit, term)
                 key = (unit, term)
-                if key not in found or found[key].score < score:
-                    found[key] = TermMatch(unit, term, typed, round(score, 4), round(weight, 4))
+                if key not in found or found[key].score < match.score:
+                    found[key] = match
         return sorted(found.values(), key=lambda m: -m.score * m.weight)
+
+    def _term_match(
+        self, typed: str, term_words: tuple[str, ...], unit: str, term: str
+    ) -> TermMatch:
+        # The same few terms, typed the same few ways, recur in every log: build each once.
+        key = (typed, term_words, unit, term)
+        cached = self._match_cache.get(key)
+        if cached is None:
+            score = fuzz.ratio(typed, " ".join(term_words)) / 100.0
+            weight = self.weights_[(term_words, unit)]
+            cached = TermMatch(unit, term, typed, round(score, 4), round(weight, 4))
+            if len(self._match_cache) >= self.cache_size:
+                self._match_cache.clear()
+            self._match_cache[key] = cached
+        return cached
 
     def unit_scores(self, matches: Iterable[TermMatch], classes: Sequence[str]) -> np.ndarray:
         """One score in [0, 1] per class: 1 - prod(1 - score * weight) over its matches."""

@@ -51,20 +51,13 @@ def char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
     return grams
 
 
-def _tfidf_rows(
-    rows: Sequence[Sequence[int] | np.ndarray], idf: np.ndarray, width: int
-) -> sp.csr_matrix:
-    """Sublinear TF-IDF rows, l2-normalised, from each text's column indices (with repeats)."""
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+def _tfidf_rows(indices: np.ndarray, lengths: np.ndarray, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF-IDF rows, l2-normalised: row i has the next ``lengths[i]`` column
+    ``indices`` (with repeats, which are counted)."""
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    indices = (
-        np.concatenate([np.asarray(r, dtype=np.int32) for r in rows])
-        if indptr[-1]
-        else np.empty(0, dtype=np.int32)
-    )
     counts = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), width)
+        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(lengths), len(idf))
     )
     counts.sum_duplicates()
     counts.data = (np.log(counts.data) + 1.0).astype(np.float32)
@@ -110,43 +103,57 @@ class LinearTextModel:
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:
         """The feature matrix of normalised texts (words separated by single spaces).
 
-        Each word's character n-gram columns are computed once and cached: words repeat,
-        and building n-grams in Python is the dominant cost otherwise.
+        Each word's columns are computed once and cached: words repeat, and building
+        character n-grams in Python is the dominant cost otherwise.
         """
         self._check_fitted()
         if not hasattr(self, "_word_cache"):
-            self._word_cache: dict[str, np.ndarray] = {}
-        word_vocab = self.word_vocab_
-        word_cols: list[list[int]] = []
-        char_cols: list[np.ndarray] = []
+            self._word_cache: dict[str, tuple[int, np.ndarray, int]] = {}
+        cache_get = self._word_cache.get
+        pair_col = self.word_vocab_.get
+        word_cols: list[int] = []
+        word_lengths: list[int] = []
+        char_parts: list[np.ndarray] = []
+        char_lengths: list[int] = []
+        # Per-token work is the cost here, so the loops are kept to C-level map/join calls.
         for text in X:
             tokens = text.split()
-            grams = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
-            word_cols.append([word_vocab[g] for g in grams if g in word_vocab])
-            char_cols.append(self._char_columns(tokens))
-        word = _tfidf_rows(word_cols, self.word_idf_, len(word_vocab))
-        char = _tfidf_rows(char_cols, self.char_idf_, len(self.char_vocab_))
+            entries = list(map(cache_get, tokens))
+            if None in entries:
+                entries = [
+                    e if e is not None else self._word_entry(t) for t, e in zip(tokens, entries)
+                ]
+            own = [e[0] for e in entries if e[0] >= 0]
+            pairs = [c for c in map(pair_col, map(" ".join, pairwise(tokens))) if c is not None]
+            word_cols += own
+            word_cols += pairs
+            word_lengths.append(len(own) + len(pairs))
+            char_parts += [e[1] for e in entries]
+            char_lengths.append(sum([e[2] for e in entries]))
+        word = _tfidf_rows(
+            np.array(word_cols, dtype=np.int32), np.array(word_lengths), self.word_idf_
+        )
+        char = _tfidf_rows(
+            np.concatenate(char_parts) if char_parts else np.empty(0, dtype=np.int32),
+            np.array(char_lengths),
+            self.char_idf_,
+        )
         if self.char_weight != 1.0:
             char.data *= self.char_weight
         return sp.hstack([word, char], format="csr")
 
-    def _char_columns(self, tokens: list[str]) -> np.ndarray:
-        cache = self._word_cache
-        parts = []
-        low, high = self.char_ngram_range
+    def _word_entry(self, token: str) -> tuple[int, np.ndarray, int]:
+        """A word's own column (-1 if none), its character n-gram columns and their count."""
         vocab = self.char_vocab_
-        for token in tokens:
-            cols = cache.get(token)
-            if cols is None:
-                cols = np.array(
-                    [vocab[g] for g in char_wb_ngrams(token, low, high) if g in vocab],
-                    dtype=np.int32,
-                )
-                if len(cache) >= WORD_CACHE_SIZE:  # bound memory on endless streams
-                    cache.clear()
-                cache[token] = cols
-            parts.append(cols)
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+        low, high = self.char_ngram_range
+        chars = np.array(
+            [vocab[g] for g in char_wb_ngrams(token, low, high) if g in vocab], dtype=np.int32
+        )
+        entry = (self.word_vocab_.get(token, -1), chars, len(chars))
+        if len(self._word_cache) >= WORD_CACHE_SIZE:  # bound memory on endless streams
+            self._word_cache.clear()
+        self._word_cache[token] = entry
+        return entry
 
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 from rapidfuzz import fuzz, process, utils
 
 from .answers import AnswerBook
@@ -16,8 +17,8 @@ from .errors import InputError, NotFittedError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
 from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Pack, Unit, load_pack
-from .policy import CLARIFY, ROUTED, Policy, decide_many, fuse
-from .provisions import ProvisionIndex, load_provisions
+from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
+from .provisions import Provision, ProvisionIndex, load_provisions
 from .results import Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise
 
@@ -111,6 +112,8 @@ class Router:
         self._unit_index = [
             pack.unit(c) if c != pack.out_of_scope_unit else None for c in self.classes_
         ]
+        self._in_scope = [i for i, u in enumerate(self._unit_index) if u is not None]
+        self._in_scope_units = [self._unit_index[i] for i in self._in_scope]
         if self.policy is not None:
             self.policy_ = self.policy
         else:
@@ -143,31 +146,28 @@ class Router:
             self._provision_index = load_provisions(self.pack_.corpus_dir)
         return self._provision_index  # type: ignore[return-value]
 
-    def _with_provisions(self, decisions: list[Decision]) -> list[Decision]:
-        """Add the provisions that bear on each question, scored in one sparse product.
+    def _provisions(
+        self, texts: Sequence[str], kinds: Sequence[str], units: Sequence[str]
+    ) -> list[tuple[Provision, ...]]:
+        """The provisions that bear on each question, scored in one sparse product.
 
-        The unit counts when routed, or the likelier one when asking back; an out-of-scope
-        question gets only the provisions it names.
+        ``units`` is the routed unit's id, or the likelier one when asking back; an
+        out-of-scope question gets only the provisions it names.
         """
         index = self.provision_index
         if index is None:
-            return decisions
+            return [()] * len(texts)
         # A question that is not for the office gets only the provisions it names itself:
         # words alone ("2", "recipe") can match some passage, and a wrong citation is worse
         # than none. So only the others are searched.
-        searched = [i for i, d in enumerate(decisions) if d.decision != "out_of_scope"]
-        found = index.search_many(
-            [decisions[i].text for i in searched],
-            [
-                d.unit.id if d.unit else (d.candidates[0].id if d.candidates else None)
-                for d in (decisions[i] for i in searched)
-            ],
-        )
-        provisions = {i: p for i, p in zip(searched, found)}
-        out = []
-        for i, d in enumerate(decisions):
-            p = provisions[i] if i in provisions else index.lookup(d.text)
-            out.append(replace(d, provisions=p) if p else d)
+        searched = [i for i, kind in enumerate(kinds) if kind != OUT_OF_SCOPE]
+        found = index.search_many([texts[i] for i in searched], [units[i] for i in searched])
+        out: list[tuple[Provision, ...]] = [()] * len(texts)
+        for i, provisions in zip(searched, found):
+            out[i] = provisions
+        for i, kind in enumerate(kinds):
+            if kind == OUT_OF_SCOPE:
+                out[i] = index.lookup(texts[i])
         return out
 
     def _check_fitted(self) -> None:
@@ -207,9 +207,15 @@ class Router:
         return self._route_chunk([text], offset=0)[0]
 
     def route_many(
-        self, texts: Iterable[str], *, chunk_size: int = CHUNK_SIZE
+        self, texts: Iterable[str], *, chunk_size: int = CHUNK_SIZE, explain: bool = True
     ) -> Iterator[Decision]:
         """Route many questions lazily, vectorised in chunks; same results as :meth:`route`.
+
+        Parameters:
+            explain: False skips what only explains a decision (the weighing words, matched
+                terms, corrections and per-class scores of :class:`Evidence`; its
+                ``truncated`` and ``notes`` stay), for bulk work that never shows it. The
+                decisions, scores, answers and provisions are the same.
 
         Raises:
             InputError: one of the texts is empty; the message gives its position.
@@ -220,11 +226,11 @@ class Router:
         for text in texts:
             chunk.append(text)
             if len(chunk) >= chunk_size:
-                yield from self._route_chunk(chunk, offset=offset)
+                yield from self._route_chunk(chunk, offset=offset, explain=explain)
                 offset += len(chunk)
                 chunk = []
         if chunk:
-            yield from self._route_chunk(chunk, offset=offset)
+            yield from self._route_chunk(chunk, offset=offset, explain=explain)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -243,7 +249,9 @@ class Router:
         )
         return _Prepared(shown, normalised, corrections, matches, truncated)
 
-    def _route_chunk(self, texts: Sequence[str], *, offset: int) -> list[Decision]:
+    def _route_chunk(
+        self, texts: Sequence[str], *, offset: int, explain: bool = True
+    ) -> list[Decision]:
         self._check_fitted()
         single = len(texts) == 1 and offset == 0
         # Inquiry logs repeat themselves ("hello", the same form text): route each distinct
@@ -259,12 +267,70 @@ class Router:
             slots.append(slot)
         features = self.classifier_.transform([p.normalised for p in prepared])
         logits = self.classifier_.decision_function(features)
-        fuzzy = np.stack([self.matcher_.unit_scores(p.matches, self.classes_) for p in prepared])
+        fuzzy = np.zeros_like(logits)
+        for row, prep in enumerate(prepared):
+            if prep.matches:  # most questions name no key term: their row stays zero
+                fuzzy[row] = self.matcher_.unit_scores(prep.matches, self.classes_)
         fused = fuse(logits, fuzzy, self.policy_)
-        model = softmax(logits, self.policy_.temperature)  # the classifier's own view, for evidence
-        decisions, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
-        in_scope = [i for i, u in enumerate(self._unit_index) if u is not None]
-        order = np.argsort(-fused[:, in_scope], axis=1)
+        kinds, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
+        # Plain Python values once per chunk: indexing numpy arrays item by item is slow.
+        in_scope = self._in_scope
+        in_scope_fused = fused[:, in_scope]
+        order = top_k(in_scope_fused, MAX_LISTED)
+        listed_scores = np.take_along_axis(in_scope_fused, order, axis=1).tolist()
+        listed_units = [[self._in_scope_units[j] for j in row] for row in order.tolist()]
+        first_units = [self._unit_index[j] for j in best.tolist()]
+        second_units = [self._unit_index[j] for j in second.tolist()]
+        kinds = list(kinds)
+        provisions = self._provisions(
+            [p.text for p in prepared],
+            kinds,
+            # The routed unit, or the likelier one when asking back.
+            [
+                (first if kind == ROUTED else listed[0]).id  # type: ignore[union-attr]
+                for kind, first, listed in zip(kinds, first_units, listed_units)
+            ],
+        )
+        if explain:
+            evidence = self._evidence_many(prepared, features, logits, fuzzy, best)
+        else:
+            evidence = [_bare_evidence(p) for p in prepared]
+        results = []
+        for row, prep in enumerate(prepared):
+            kind = kinds[row]
+            first_unit = first_units[row]
+            assert first_unit is not None
+            unit: Unit | None = None
+            if kind == ROUTED:
+                unit = first_unit
+                answer = self.answers_.routed(first_unit)
+            elif kind == CLARIFY:
+                answer = self.answers_.clarify(first_unit, second_units[row])  # type: ignore[arg-type]
+            else:
+                answer = self.answers_.out_of_scope()
+            results.append(
+                Decision(
+                    text=prep.text,
+                    decision=kind,  # type: ignore[arg-type]
+                    unit=unit,
+                    confidence=float(confidence[row]),
+                    alternatives=tuple(map(Alternative, listed_units[row], listed_scores[row])),
+                    evidence=evidence[row],
+                    answer=answer,
+                    provisions=provisions[row],
+                )
+            )
+        return [results[slot] for slot in slots]
+
+    def _evidence_many(
+        self,
+        prepared: Sequence[_Prepared],
+        features: sp.csr_matrix,
+        logits: np.ndarray,
+        fuzzy: np.ndarray,
+        best: np.ndarray,
+    ) -> list[Evidence]:
+        model = softmax(logits, self.policy_.temperature)  # the classifier's own view
         top_terms = self.classifier_.top_terms_many(features, best)
         # Rounded once per chunk: Python's round() on numpy scalars is slow per item.
         listed = np.sort(np.argsort(-model, axis=1)[:, :MAX_LISTED], axis=1)
@@ -273,66 +339,43 @@ class Router:
             for row, cols in enumerate(listed)
         ]
         fuzzy = np.round(fuzzy, 4)
-        results = []
+        out = []
         for row, prep in enumerate(prepared):
-            kind = decisions[row]
-            first_unit = self._unit_index[best[row]]
-            second_unit = self._unit_index[second[row]]
-            assert first_unit is not None and second_unit is not None
-            if kind == ROUTED:
-                unit: Unit | None = first_unit
-                answer = self.answers_.routed(first_unit)
-            elif kind == CLARIFY:
-                unit = None
-                answer = self.answers_.clarify(first_unit, second_unit)
-            else:
-                unit = None
-                answer = self.answers_.out_of_scope()
-            alternatives = tuple(
-                Alternative(self._unit_index[in_scope[j]], float(fused[row, in_scope[j]]))  # type: ignore[arg-type]
-                for j in order[row, :MAX_LISTED]
-            )
-            results.append(
-                Decision(
-                    text=prep.text,
-                    decision=kind,  # type: ignore[arg-type]
-                    unit=unit,
-                    confidence=float(confidence[row]),
-                    alternatives=alternatives,
-                    evidence=self._evidence(prep, row, top_terms[row], model_listed, fuzzy),
-                    answer=answer,
+            fuzzy_row = fuzzy[row]
+            out.append(
+                Evidence(
+                    matched_terms=prep.matches,
+                    weighing_terms=top_terms[row],
+                    corrections=prep.corrections,
+                    model_scores=model_listed[row],
+                    fuzzy_scores=tuple(
+                        (self.classes_[i], float(fuzzy_row[i]))
+                        for i in np.flatnonzero(fuzzy_row > 0)
+                    ),
+                    truncated=prep.truncated,
+                    notes=_notes(prep),
                 )
             )
-        results = self._with_provisions(results)
-        return [results[slot] for slot in slots]
+        return out
 
-    def _evidence(
-        self,
-        prep: _Prepared,
-        row: int,
-        top_terms: tuple[tuple[str, float], ...],
-        model_listed: list[tuple[tuple[str, float], ...]],
-        fuzzy: np.ndarray,
-    ) -> Evidence:
-        notes = []
-        if prep.truncated:
-            notes.append(
-                f"the question was longer than {MAX_CHARS} characters; routed on its start"
-            )
-        if not prep.normalised:
-            notes.append("the question has no words to route on")
-        fuzzy_row = fuzzy[row]
-        return Evidence(
-            matched_terms=prep.matches,
-            weighing_terms=top_terms,
-            corrections=prep.corrections,
-            model_scores=model_listed[row],
-            fuzzy_scores=tuple(
-                (self.classes_[i], float(fuzzy_row[i])) for i in np.flatnonzero(fuzzy_row > 0)
-            ),
-            truncated=prep.truncated,
-            notes=tuple(notes),
-        )
+
+_NO_EVIDENCE = Evidence()
+
+
+def _notes(prep: _Prepared) -> tuple[str, ...]:
+    notes = []
+    if prep.truncated:
+        notes.append(f"the question was longer than {MAX_CHARS} characters; routed on its start")
+    if not prep.normalised:
+        notes.append("the question has no words to route on")
+    return tuple(notes)
+
+
+def _bare_evidence(prep: _Prepared) -> Evidence:
+    """Evidence with only what changes how a decision reads (truncation, no words)."""
+    if not prep.truncated and prep.normalised:
+        return _NO_EVIDENCE
+    return Evidence(truncated=prep.truncated, notes=_notes(prep))
 
 
 def match_unit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -38,8 +39,21 @@ def normalise(text: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         # Drop combining marks so "sécurité" and "securite" meet; typed questions often
         # lack accents.
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = _combining_marks().sub("", text)
+        if max(text) > "\uffff":  # the pattern covers the BMP; beyond it, rare, ask each
+            text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(text))
+
+
+@functools.cache
+def _combining_marks() -> re.Pattern[str]:
+    """A character class of the BMP's combining marks, from this Python's Unicode data.
+
+    Built on first use (a few milliseconds) rather than at import; a regex removes them
+    several times faster than testing each character in Python.
+    """
+    marks = [chr(c) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c))]
+    return re.compile("[" + "".join(re.escape(m) for m in marks) + "]")
 
 
 def tokens(normalised: str) -> list[str]:

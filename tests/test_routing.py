@@ -243,3 +243,27 @@ def test_out_of_scope_questions_get_only_named_provisions(router: Router) -> Non
     assert router.route("2").provisions == ()
     named = router.route("what does Article 50 say?")
     assert [p.reference for p in named.provisions][:1] == ["Article 50"]
+
+
+def test_route_many_without_explaining_decides_the_same(router: Router) -> None:
+    texts = [c["text"] for c in GOLDEN] + [
+        "Article 50 transparency for chatbots",
+        "🙂🙂",
+        "Who fines GPAI providers? " + "blah " * 2000,
+    ]
+    full = list(router.route_many(texts, chunk_size=8))
+    lean = list(router.route_many(texts, chunk_size=8, explain=False))
+    for want, got in zip(full, lean, strict=True):
+        assert got.decision == want.decision
+        assert got.unit == want.unit
+        assert got.confidence == want.confidence
+        assert got.alternatives == want.alternatives
+        assert got.answer == want.answer
+        assert got.provisions == want.provisions
+        # Only what changes how a decision reads is kept.
+        assert got.evidence.truncated == want.evidence.truncated
+        assert got.evidence.notes == want.evidence.notes
+        assert got.evidence.weighing_terms == ()
+        assert got.evidence.model_scores == ()
+    assert any(d.evidence.model_scores for d in full)
+    assert lean[-1].evidence.truncated and lean[-2].evidence.notes

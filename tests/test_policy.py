@@ -1,0 +1,52 @@
+"""Fusion and the decision rules of router.policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from router.policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
+
+
+@pytest.mark.parametrize("width", [2, 3, 6, 151])
+@pytest.mark.parametrize("k", [1, 2, 10])
+def test_top_k_is_a_stable_descending_sort_cut_to_k(width: int, k: int) -> None:
+    rng = np.random.default_rng(width * 100 + k)
+    # Few distinct values, so ties are common.
+    scores = rng.integers(0, 4, size=(300, width)).astype(float)
+    want = np.argsort(-scores, axis=1, kind="stable")[:, : min(k, width)]
+    assert np.array_equal(top_k(scores, k), want)
+
+
+def test_decide_many_applies_the_rules_in_order() -> None:
+    policy = Policy(temperature=1.0, fuzzy_weight=0.0, floor=0.5, margin=0.1)
+    # Columns: unit a, unit b, unit c, out of scope.
+    fused = np.array(
+        [
+            [0.70, 0.10, 0.05, 0.15],  # clear winner
+            [0.40, 0.35, 0.05, 0.20],  # close pair clearing the floor together
+            [0.20, 0.15, 0.15, 0.50],  # out-of-scope class wins
+            [0.30, 0.10, 0.25, 0.35],  # ... also when the best unit is close behind
+            [0.45, 0.10, 0.05, 0.40],  # best below the floor, no close second: refused
+            [0.22, 0.20, 0.20, 0.38],  # out of scope wins before clarifying
+        ]
+    )
+    kinds, best, second, confidence = decide_many(fused, 3, policy)
+    assert kinds == [ROUTED, CLARIFY, OUT_OF_SCOPE, OUT_OF_SCOPE, OUT_OF_SCOPE, OUT_OF_SCOPE]
+    assert best.tolist()[:2] == [0, 0] and second.tolist()[:2] == [1, 1]
+    assert confidence.tolist() == pytest.approx([0.70, 0.75, 0.80, 0.70, 0.55, 0.78])
+
+
+def test_decide_many_without_an_out_of_scope_class_relies_on_the_floor() -> None:
+    policy = Policy(floor=0.6, margin=0.05)
+    kinds, best, _, confidence = decide_many(np.array([[0.3, 0.7], [0.55, 0.45]]), None, policy)
+    assert kinds == [ROUTED, OUT_OF_SCOPE]
+    assert best.tolist() == [1, 0]
+    assert confidence.tolist() == pytest.approx([0.7, 0.45])
+
+
+def test_fuse_adds_weighted_fuzzy_evidence_and_renormalises() -> None:
+    logits = np.log(np.array([[0.5, 0.5]]))
+    fused = fuse(logits, np.array([[1.0, 0.0]]), Policy(temperature=1.0, fuzzy_weight=0.5))
+    assert fused.tolist()[0] == pytest.approx([1.0 / 1.5, 0.5 / 1.5])
+    assert fused.sum() == pytest.approx(1.0)
