@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 import gzip
 import io
@@ -123,6 +124,9 @@ _SUFFIXES = {
 # Undecodable bytes survive decoding as lone surrogates (errors="surrogateescape"), so a bad
 # byte spoils only its own row instead of the whole file.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+# A character that clean_for_display keeps: neither whitespace nor a control or bidi one.
+_KEPT = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 # -- records and results --------------------------------------------------------------------
@@ -529,8 +533,9 @@ def outcomes(router: Router, texts: Sequence[str], *, alternatives: int = 3) -> 
 
 
 def _routable_error(text: str) -> str | None:
-    # Mirrors Router._prepare: a text that is empty once cut and cleaned raises there.
-    if not clean_for_display(text[:MAX_CHARS]):
+    # Mirrors Router._prepare: a text that is empty once cut and cleaned raises there. One
+    # character that cleaning keeps is enough, and almost every text has one up front.
+    if _KEPT.search(text, 0, MAX_CHARS) is None and not clean_for_display(text[:MAX_CHARS]):
         return "nothing to route once control characters are removed"
     return None
 
@@ -546,9 +551,52 @@ def _init_worker(router: Router) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _route_in_worker(texts: list[str], alternatives: int) -> list[_Outcome]:
+def _in_worker(work: Callable[[Router, Any], Any], item: Any) -> Any:
     assert _WORKER_ROUTER is not None
-    return outcomes(_WORKER_ROUTER, texts, alternatives=alternatives)
+    return work(_WORKER_ROUTER, item)
+
+
+def _map_chunks(
+    work: Callable[[Router, Any], Any],
+    items: Iterable[tuple[Any, Any]],
+    router: Router,
+    *,
+    jobs: int,
+) -> Iterator[tuple[Any, Any]]:
+    """``(kept, work(router, sent))`` for each ``(kept, sent)`` of ``items``, in order.
+
+    With ``jobs > 1``, ``work`` runs on that many worker processes: the fitted ``router``
+    is handed to each worker once, when it starts; only ``sent`` and the result cross
+    between processes, and at most ``2 * jobs`` items are in flight, so memory stays flat.
+    """
+    if jobs < 1:
+        raise InputError(f"jobs must be at least 1, got {jobs}")
+    if jobs == 1:
+        for kept, sent in items:
+            yield kept, work(router, sent)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(router,))
+    pending: deque[tuple[Any, Future[Any]]] = deque()
+    try:
+        # Forked workers share the parent's pages (the fitted router, the libraries) until
+        # something writes to them, and the cyclic GC writes to every object it scans.
+        # Freezing the parent's objects while the workers fork keeps their collections off
+        # those pages (see gc.freeze); the first submit forks all of them.
+        gc.freeze()
+        try:
+            pool.submit(int)
+        finally:
+            gc.unfreeze()
+        for kept, sent in items:
+            pending.append((kept, pool.submit(_in_worker, work, sent)))
+            if len(pending) >= 2 * jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -611,35 +659,36 @@ def route_records(
     cross between processes, and at most ``2 * jobs`` chunks are in flight, so memory stays
     flat.
     """
-    if jobs < 1:
-        raise InputError(f"jobs must be at least 1, got {jobs}")
     chunks = (_prepare_chunk(c) for c in _chunks(records, chunk_size))
-    if jobs == 1:
-        for chunk, texts in chunks:
-            yield from _results(chunk, outcomes(router, texts, alternatives=alternatives))
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(router,))
-    pending: deque[tuple[list[Record], Future[list[_Outcome]]]] = deque()
-    try:
-        # Forked workers share the parent's pages (the fitted router, the libraries) until
-        # something writes to them, and the cyclic GC writes to every object it scans.
-        # Freezing the parent's objects while the workers fork keeps their collections off
-        # those pages (see gc.freeze); the first submit forks all of them.
-        gc.freeze()
-        try:
-            pool.submit(int)
-        finally:
-            gc.unfreeze()
-        for chunk, texts in chunks:
-            pending.append((chunk, pool.submit(_route_in_worker, texts, alternatives)))
-            if len(pending) >= 2 * jobs:
-                done, future = pending.popleft()
-                yield from _results(done, future.result())
-        while pending:
-            done, future = pending.popleft()
-            yield from _results(done, future.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    work = functools.partial(_route_texts, alternatives=alternatives)
+    for chunk, routed in _map_chunks(work, chunks, router, jobs=jobs):
+        yield from _results(chunk, routed)
+
+
+def _route_texts(router: Router, texts: list[str], *, alternatives: int) -> list[_Outcome]:
+    return outcomes(router, texts, alternatives=alternatives)
+
+
+def _format_chunk(
+    router: Router,
+    chunk: list[Record],
+    *,
+    alternatives: int,
+    columns: Sequence[str] | None,
+) -> tuple[str, Counter[tuple[str, str | None]]]:
+    """Route a chunk and write its output lines (CSV with ``columns``, else JSON Lines).
+
+    Returns the lines as one string and the count of each ``(decision, unit)``: run in a
+    worker, this keeps the formatting off the parent, which only reads and writes.
+    """
+    chunk, texts = _prepare_chunk(chunk)
+    results = list(_results(chunk, outcomes(router, texts, alternatives=alternatives)))
+    rows = (r.to_dict() for r in results)
+    if columns is not None:
+        lines = iter_csv(rows, fieldnames=columns, overflow=OVERFLOW, header=False)
+    else:
+        lines = iter_jsonl(rows)
+    return "".join(lines), Counter((r.decision, r.unit) for r in results)
 
 
 # -- writers ---------------------------------------------------------------------------------
@@ -652,6 +701,10 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+# One encoder for every row: json.dumps with options builds a new one on each call.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+
+
 def _clean_float(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -660,15 +713,9 @@ def _clean_float(value: Any) -> Any:
 
 def iter_jsonl(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """JSON Lines, one line (with its newline) per row; non-ASCII kept as is."""
+    encode = _JSON.encode
     for row in rows:
-        yield (
-            json.dumps(
-                {k: _clean_float(v) for k, v in row.items()},
-                ensure_ascii=False,
-                default=_json_default,
-            )
-            + "\n"
-        )
+        yield encode({k: _clean_float(v) for k, v in row.items()}) + "\n"
 
 
 def iter_csv(
@@ -676,8 +723,10 @@ def iter_csv(
     *,
     fieldnames: Sequence[str] | None = None,
     overflow: str | None = None,
+    header: bool = True,
 ) -> Iterator[str]:
-    """CSV lines: a header, then one line per row. Lists and objects are written as JSON.
+    """CSV lines: a header (unless ``header`` is False), then one line per row. Lists and
+    objects are written as JSON.
 
     The columns are ``fieldnames``, else the keys of the first row. A row's keys that are
     not among the columns go, as one JSON object, in the ``overflow`` column when there is
@@ -687,6 +736,7 @@ def iter_csv(
     writer = csv.writer(buffer, lineterminator="\n")
     columns: list[str] | None = list(fieldnames) if fieldnames is not None else None
     known: set[str] = set()
+    spill = -1
     for row in rows:
         if columns is None:
             columns = list(row)
@@ -694,25 +744,31 @@ def iter_csv(
                 columns.append(overflow)
         if not known:
             known = set(columns)
-            writer.writerow(columns)
-        cells = [_cell(row.get(c)) for c in columns]
-        if overflow is not None:
+            spill = columns.index(overflow) if overflow is not None else -1
+            if header:
+                writer.writerow(columns)
+        # Most cells are already text: only the rest go through _cell.
+        cells = [v if type(v) is str else _cell(v) for v in map(row.get, columns)]
+        if spill >= 0 and not known.issuperset(row):
             extra = {k: v for k, v in row.items() if k not in known}
-            if extra:
-                cells[columns.index(overflow)] = json.dumps(
-                    extra, ensure_ascii=False, default=_json_default
-                )
+            cells[spill] = _JSON.encode(extra)
         writer.writerow(cells)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
 
 
+def _csv_line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | dict | tuple):
-        return json.dumps(value, ensure_ascii=False, default=_json_default)
+        return _JSON.encode(value)
     return _clean_float(value)
 
 
@@ -770,10 +826,11 @@ class Tally:
     def rows(self) -> int:
         return self.decisions.total()
 
-    def add(self, decision: str, unit: str | None) -> None:
-        self.decisions[decision] += 1
+    def add(self, decision: str, unit: str | None, n: int = 1) -> None:
+        """Count ``n`` rows with this decision and unit."""
+        self.decisions[decision] += n
         if unit is not None:
-            self.units[unit] += 1
+            self.units[unit] += n
 
     def summary(self) -> Summary:
         return Summary(
@@ -902,26 +959,30 @@ def run_batch(
     # an unreadable file) fails without leaving anything behind.
     first = next(records, None)
     stream_records: Iterable[Record] = () if first is None else _prepend(first, records)
-    results = route_records(
-        stream_records, router, jobs=jobs, chunk_size=chunk_size, alternatives=alternatives
-    )
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for result in results:
-            tally.add(result.decision, result.unit)
-            yield result.to_dict()
-
-    lines = iter_csv(rows(), overflow=OVERFLOW) if fmt == "csv" else iter_jsonl(rows())
+    columns: list[str] | None = None
+    if fmt == "csv" and first is not None:
+        # The columns are the first row's, as iter_csv would take them; the workers write
+        # rows under them and only the parent writes the header.
+        columns = list(Result(first.row, first.fields, ERROR).to_dict())
+        if OVERFLOW not in columns:
+            columns.append(OVERFLOW)
+    work = functools.partial(_format_chunk, alternatives=alternatives, columns=columns)
+    chunks = ((None, chunk) for chunk in _chunks(stream_records, chunk_size))
+    blocks = _map_chunks(work, chunks, router, jobs=jobs)
     try:
         with atomic_output(output, stdout=stdout) as stream:
-            for line in lines:
-                stream.write(line)
+            if columns is not None:
+                stream.write(_csv_line(columns))
+            for _, (text, counts) in blocks:
+                stream.write(text)
+                for (decision, unit), n in counts.items():
+                    tally.add(decision, unit, n)
             stream.flush()
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(tally.rows, output if output not in (None, "-") else None) from exc
     finally:
         # Stops the worker processes now, not whenever the generator is collected.
-        results.close()
+        blocks.close()
     return tally.summary()
 
 

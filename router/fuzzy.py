@@ -70,6 +70,17 @@ class TermMatcher:
             by_length[len(word)].append(word)
         self.by_length_ = dict(by_length)
         self.index_ = dict(index)
+        # For matching: each first word's term lengths, longest first, and the entries of
+        # each whole term, so a common first word ("ai") costs a few lookups, not a scan.
+        self.lengths_ = {
+            first: tuple(sorted({len(words) for words, _, _ in entries}, reverse=True))
+            for first, entries in index.items()
+        }
+        self.terms_: dict[tuple[str, ...], list[tuple[str, str]]] = defaultdict(list)
+        for entries in index.values():
+            for words, unit, term in entries:
+                self.terms_[words].append((unit, term))
+        self.terms_ = dict(self.terms_)
         self.weights_ = self._term_weights(texts, labels)
         self.cache_: dict[str, str | None] = {}
         self._match_cache: dict[tuple[str, tuple[str, ...], str, str], TermMatch] = {}
@@ -136,21 +147,24 @@ class TermMatcher:
     def match(self, words: Sequence[str], original: Sequence[str]) -> list[TermMatch]:
         """Key terms found in the corrected ``words``; ``original`` is before correction."""
         self._check_fitted()
-        index = self.index_
+        lengths = self.lengths_
+        terms = self.terms_
         found: dict[tuple[str, str], TermMatch] = {}
         for i, word in enumerate(words):
-            entries = index.get(word)
-            if entries is None:  # most words start no key term
+            sizes = lengths.get(word)
+            if sizes is None:  # most words start no key term
                 continue
-            for term_words, unit, term in entries:
-                n = len(term_words)
-                if tuple(words[i : i + n]) != term_words:
+            for n in sizes:
+                term_words = tuple(words[i : i + n])
+                entries = terms.get(term_words)
+                if entries is None:
                     continue
                 typed = " ".join(original[i : i + n])
-                match = self._term_match(typed, term_words, unit, term)
-                key = (unit, term)
-                if key not in found or found[key].score < match.score:
-                    found[key] = match
+                for unit, term in entries:
+                    match = self._term_match(typed, term_words, unit, term)
+                    key = (unit, term)
+                    if key not in found or found[key].score < match.score:
+                        found[key] = match
         return sorted(found.values(), key=lambda m: -m.score * m.weight)
 
     def _term_match(
