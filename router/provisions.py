@@ -20,10 +20,13 @@ The index is built on first use, so loading a router stays fast.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -476,7 +479,8 @@ def quote_cut(text: str, limit: int) -> str:
 
 # -- references named in a question -------------------------------------------------------
 
-_FOLD = str.maketrans({"\u2019": "'", "\u00a0": " "})
+# Characters folded to their ASCII look-alike rather than dropped (see _fold).
+_FOLD = (("\u2019", "'"), ("\u00a0", " "))
 _REF_ARTICLE = re.compile(
     r"\b(?:articles?|arts?|artikel[ns]?|articolo|articoli|articulos?)\b\.?\s*(\d{1,3})"
     r"((?:\s*\(\s*(?:\d{1,3}|[a-z]{1,4})\s*\))*)"
@@ -489,9 +493,18 @@ _REF_RECITAL = re.compile(
 )
 
 
+# Every keyword of the three patterns above holds one of these: a question without any
+# (nearly all) names no provision, and the patterns need not run.
+_REF_STEMS = ("art", "ann", "anh", "anexo", "allegato", "recital", "consideran", "erwagungsgrund")
+
+
 def _fold(text: str) -> str:
     """Case- and accent-fold ("Erwägungsgrund" -> "erwagungsgrund")."""
-    text = text.casefold().translate(_FOLD)
+    text = text.casefold()
+    if text.isascii():  # most questions: nothing else to do
+        return text
+    for char, ascii_char in _FOLD:
+        text = text.replace(char, ascii_char)
     if text.isascii():
         return text
     # Decomposing then dropping what is not ASCII removes the accents (in C, fast enough
@@ -501,7 +514,13 @@ def _fold(text: str) -> str:
 
 def named_references(question: str) -> list[str]:
     """The provisions a question names, as references ("Article 5(1)(a)"), in order."""
-    folded = _fold(question)
+    return _named_in(_fold(question))
+
+
+def _named_in(folded: str) -> list[str]:
+    """:func:`named_references` of an already folded question."""
+    if not any(map(folded.__contains__, _REF_STEMS)):
+        return []
     found: list[tuple[int, str]] = []
     for m in _REF_ARTICLE.finditer(folded):
         parts = re.findall(r"\(\s*([^)\s]+)\s*\)", m.group(2) or "")
@@ -527,7 +546,16 @@ _DEFINITION_QUESTION = re.compile(
     r"\b(?:what (?:is|are|does)|define[sd]?|definition|meaning|mean[st]?|counts? as|"
     r"what is meant)\b"
 )
+# Every alternative of _DEFINITION_QUESTION holds one of these. Few questions hold any, and
+# the pattern is slow (it tries each alternative at each word), so it runs only on those.
+_DEFINITION_HINTS = ("what", "defin", "mean", "count")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "er", "s")
+# "Article 113(a)": a point of an article without numbered paragraphs.
+_ARTICLE_POINT = re.compile(r"(Article \d+)\(([a-z]+)\)")
+# Typed words are an open set: the memo of their terms starts afresh past this size, many
+# times the words a pack's questions and the Act use, so that a long-running router stays
+# small.
+_WORD_MEMO_SIZE = 1 << 16
 
 
 @functools.cache
@@ -540,6 +568,32 @@ def _stem(word: str) -> str:
             stem = word[: -len(suffix)]
             return stem + "y" if suffix == "ies" else stem
     return word
+
+
+class _WordTerms(dict[str, tuple[int, ...]]):
+    """Each word's terms, worked out once per word: the vocabulary index of each of its
+    tokens, or for a token the Act never uses a negative number of its own (so that the
+    distinct unknown tokens of a question can be counted, and sort before the known).
+
+    It is never emptied, as a question's terms must all come from one numbering: the
+    index starts a new one when this one grows too big.
+    """
+
+    def __init__(self, tokens: Callable[[str], tuple[str, ...]], vocabulary: dict[str, int]):
+        super().__init__()
+        self._tokens = tokens
+        self._vocabulary = vocabulary
+        self._unknown: dict[str, int] = {}
+        self._numbers = itertools.count(-1, -1)  # next() is atomic: safe across threads
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        vocabulary, unknown = self._vocabulary, self._unknown
+        terms = tuple(
+            vocabulary[t] if t in vocabulary else unknown.setdefault(t, next(self._numbers))
+            for t in self._tokens(word)
+        )
+        self[word] = terms
+        return terms
 
 
 class ProvisionIndex:
@@ -556,6 +610,7 @@ class ProvisionIndex:
         self.by_reference = {p.reference: p for p in self.passages}
         self._ranked = [i for i, p in enumerate(self.passages) if p.indexed]
         self._unit_rows: dict[str, np.ndarray] = {}
+        self._quotes: dict[str, tuple[str, str]] = {}  # reference -> (quote, full text)
         vocab: dict[str, int] = {}
         rows, cols, vals = [], [], []
         lengths = np.zeros(len(self._ranked))
@@ -572,6 +627,7 @@ class ProvisionIndex:
             cols += list(counts)
             vals += list(counts.values())
         self.vocabulary_ = vocab
+        self._terms_of = _WordTerms(self._word_tokens, vocab)
         tf = sparse.csr_matrix(
             (np.asarray(vals, float), (rows, cols)), shape=(len(self._ranked), len(vocab))
         )
@@ -599,12 +655,27 @@ class ProvisionIndex:
         self.weights_ = sparse.csc_matrix(
             (weight, (tf.row, tf.col)), shape=(n, len(vocab))
         ).T.tocsr()
-        self._articles = np.array([self._article_of(self.passages[i]) for i in self._ranked])
+        # Both sums in one product: the real part is the BM25 weight, the imaginary part
+        # the idf of the words the passage holds (coverage's numerator). A query's entries
+        # are 1 + 0j, so each term adds exactly w and idf (1·w - 0·idf = w), in the same
+        # order as two separate products would: the scores are the same to the last bit.
+        self._term_passages = (
+            self.weights_ + 1j * self.present_.multiply(idf[:, np.newaxis])
+        ).tocsr()
+        # Retrieval looks only at the passages that share a word with the question, which
+        # is exact when no score is negative (the others' zero then never wins).
+        self._sparse_exact = (
+            float(weight.min(initial=0.0)) >= 0
+            and settings.definition_bonus >= 0
+            and settings.unit_boost >= -1
+        )
+        self._ranked_passages = [self.passages[i] for i in self._ranked]
+        self._ancestors = [frozenset(p.ancestors(self.by_reference)) for p in self._ranked_passages]
+        self._articles = np.array([self._article_of(p) for p in self._ranked_passages])
         # Article 3's points define terms: "'deployer' means ...". A question asking what a
         # term means should get its definition, which plain word overlap ranks too low.
         self._definitions: list[tuple[frozenset[str], int]] = []
-        for r, i in enumerate(self._ranked):
-            p = self.passages[i]
+        for r, p in enumerate(self._ranked_passages):
             m = _DEFINED.match(p.text)
             if p.kind == "point" and p.number == "3" and m:
                 self._definitions.append((frozenset(self._tokens(m.group(1))), r))
@@ -616,15 +687,15 @@ class ProvisionIndex:
         return f"{'Annex' if p.kind.startswith('annex') else 'Article'} {p.number}"
 
     def _tokens(self, text: str) -> list[str]:
-        expansions = self.settings.expansions
-        stop = self.settings.stopwords
-        out = []
-        for w in _WORD.findall(_fold(text)):
-            if w in expansions:
-                out += [_stem(x) for x in expansions[w].split() if x not in stop]
-            elif w not in stop:
-                out.append(_stem(w))
-        return out
+        return [t for w in _WORD.findall(_fold(text)) for t in self._word_tokens(w)]
+
+    def _word_tokens(self, word: str) -> tuple[str, ...]:
+        """The tokens a word stands for: its expansion's words or itself, stopwords
+        dropped, stemmed."""
+        expansions, stop = self.settings.expansions, self.settings.stopwords
+        if word in expansions:
+            return tuple(_stem(x) for x in expansions[word].split() if x not in stop)
+        return () if word in stop else (_stem(word),)
 
     def _unit_mask(self, unit_id: str | None) -> np.ndarray | None:
         if unit_id is None or unit_id not in self.settings.unit_articles:
@@ -642,10 +713,18 @@ class ProvisionIndex:
 
     def provision(self, passage: Passage, *, named: bool = False, score: float = 0.0) -> Provision:
         """A :class:`Provision` for ``passage``, quoted to the configured length."""
+        # Cutting the quote is costly and the same passages are cited again and again. Only
+        # this index's own passages are remembered, so the memo stays bounded.
+        own = self.by_reference.get(passage.reference) is passage
+        quoted = self._quotes.get(passage.reference) if own else None
+        if quoted is None:
+            quoted = (quote_cut(passage.text, self.settings.quote_chars), collapse(passage.text))
+            if own:
+                self._quotes[passage.reference] = quoted
         return Provision(
             reference=passage.reference,
-            text=quote_cut(passage.text, self.settings.quote_chars),
-            full_text=collapse(passage.text),
+            text=quoted[0],
+            full_text=quoted[1],
             url=passage.url,
             title=passage.title,
             named=named,
@@ -654,11 +733,15 @@ class ProvisionIndex:
 
     def lookup(self, question: str) -> tuple[Provision, ...]:
         """The provisions the question names that exist in the Act (at most the maximum)."""
+        return self._lookup(_fold(question))
+
+    def _lookup(self, folded: str) -> tuple[Provision, ...]:
+        """:meth:`lookup` of an already folded question."""
         found = []
-        for ref in named_references(question):
+        for ref in _named_in(folded):
             # "Article 113(a)": a point of an article without numbered paragraphs is cited
             # "Article 113, point (a)".
-            plain = re.fullmatch(r"(Article \d+)\(([a-z]+)\)", ref)
+            plain = _ARTICLE_POINT.fullmatch(ref)
             alt = f"{plain.group(1)}, point ({plain.group(2)})" if plain else ref
             passage = self.get(ref) or self.get(alt)
             if passage is not None:
@@ -677,39 +760,115 @@ class ProvisionIndex:
         passage that mentions a match. A passage defining the term a "what is ..." question
         asks about covers it fully.
         """
-        from scipy import sparse
+        return self._dense([_fold(q) for q in questions], units)
 
-        rows, cols, unknown = [], [], np.zeros(len(questions))
-        tokens = [self._tokens(q) for q in questions]
-        for r, toks in enumerate(tokens):
-            terms = {self.vocabulary_[t] for t in toks if t in self.vocabulary_}
-            unknown[r] = len({t for t in toks if t not in self.vocabulary_})
-            rows += [r] * len(terms)
-            cols += list(terms)
-        query = sparse.csr_matrix(
-            (np.ones(len(rows)), (rows, cols)), shape=(len(questions), len(self.vocabulary_))
-        )
-        scores = (query @ self.weights_).toarray()
-        weighted = query.multiply(self.idf_[np.newaxis, :]).tocsr()
-        total = np.asarray(weighted.sum(axis=1)).ravel() + unknown * self.idf_max_
-        coverage = (weighted @ self.present_).toarray() / np.maximum(total, 1e-9)[:, None]
-        for r, q in enumerate(questions):
-            j = self._definition(q, tokens[r])
-            if j is not None:
-                scores[r, j] += self.settings.definition_bonus
-                coverage[r, j] = 1.0
-        for r, unit in enumerate(units):
-            mask = self._unit_mask(unit)
-            if mask is not None:
-                scores[r, mask] *= 1 + self.settings.unit_boost
+    def _dense(
+        self, folded: Sequence[str], units: Sequence[str | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` of already folded questions."""
+        indptr, cols, bm25, covered, totals = self._scored(folded, units)
+        rows = np.repeat(np.arange(len(folded)), np.diff(indptr))
+        shape = (len(folded), len(self._ranked))
+        scores, coverage = np.zeros(shape), np.zeros(shape)
+        scores[rows, cols] = bm25
+        coverage[rows, cols] = covered / totals[rows]
         return scores, coverage
 
-    def _definition(self, question: str, tokens: list[str]) -> int | None:
-        """The Article 3 point defining the term a "what is X?" question asks about."""
-        if not _DEFINITION_QUESTION.search(_fold(question)):
+    def _scored(
+        self, folded: Sequence[str], units: Sequence[str | None]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The entries of :meth:`scores` that can differ from 0, row by row as in a CSR
+        matrix: ``(indptr, columns, bm25, covered, totals)``. An entry's coverage is
+        ``covered / totals[row]``, worked out only where needed. Every other passage
+        scores 0 and covers nothing."""
+        from scipy import sparse
+
+        s = self.settings
+        if len(self._terms_of) >= _WORD_MEMO_SIZE:
+            self._terms_of = _WordTerms(self._word_tokens, self.vocabulary_)
+        terms_of = self._terms_of.__getitem__  # this batch keeps this memo throughout
+        indptr, indices, unknown = [0], [], []
+        definitions: list[tuple[int, int]] = []
+        for r, text in enumerate(folded):
+            words = _WORD.findall(text)
+            # Sorted: the products add the terms up in this order (a COO-built query's
+            # canonical order), so that every sum is the same to the last bit.
+            terms = sorted(set().union(*map(terms_of, words)))
+            known = bisect.bisect_left(terms, 0)  # unknown tokens have negative numbers
+            indices += terms[known:]
+            indptr.append(len(indices))
+            unknown.append(known)
+            j = self._definition(text, words)
+            if j is not None:
+                definitions.append((r, j))
+        shape = (len(folded), len(self.vocabulary_))
+        cols_q = np.asarray(indices, dtype=np.int32)
+        starts_q = np.asarray(indptr, dtype=np.int32)
+        query = sparse.csr_matrix((np.ones(len(cols_q), complex), cols_q, starts_q), shape=shape)
+        # The question's weight: its known words' idf, and the most an idf can be for each
+        # word the Act never uses.
+        weighted = sparse.csr_matrix((self.idf_[cols_q], cols_q, starts_q), shape=shape)
+        total = np.asarray(weighted.sum(axis=1)).ravel() + np.asarray(unknown, float) * (
+            self.idf_max_
+        )
+        totals = np.maximum(total, 1e-9)
+        product = query @ self._term_passages
+        indptr_p, cols = product.indptr, product.indices
+        bm25, covered = product.data.real, product.data.imag  # views: the product is ours
+        # The definition asked about gets the bonus and covers the question (its total
+        # over itself is exactly 1). One that shares no word with it ends its row.
+        added: list[tuple[int, int, int]] = []
+        for r, j in definitions:
+            start, stop = indptr_p[r], indptr_p[r + 1]
+            at = np.flatnonzero(cols[start:stop] == j)
+            if at.size:
+                bm25[start + at[0]] += s.definition_bonus
+                covered[start + at[0]] = totals[r]
+            else:
+                added.append((stop, r, j))
+        counts = np.diff(indptr_p)
+        if added:
+            where, new_rows, new_cols = (list(x) for x in zip(*added))
+            cols = np.insert(cols, where, new_cols)
+            bm25 = np.insert(bm25, where, 0.0 + s.definition_bonus)
+            covered = np.insert(covered, where, totals[new_rows])
+            counts[new_rows] += 1
+            indptr_p = np.concatenate([[0], np.cumsum(counts)])
+        boosted = self._boosted(units, counts, cols)
+        if boosted is not None:
+            bm25[boosted] *= 1 + s.unit_boost
+        return indptr_p, cols, bm25, covered, totals
+
+    def _boosted(
+        self, units: Sequence[str | None], counts: np.ndarray, cols: np.ndarray
+    ) -> np.ndarray | None:
+        """Which entries (``counts`` per row, in ``cols``) are a passage of their row's
+        unit's articles; None when no row's unit has articles."""
+        masks: list[np.ndarray] = [np.zeros(len(self._ranked), bool)]  # 0: no unit weighting
+        slot: dict[str | None, int] = {}
+        mask_of_row = []
+        for unit in units:
+            k = slot.get(unit)
+            if k is None:
+                mask = self._unit_mask(unit)
+                k = slot[unit] = 0 if mask is None else len(masks)
+                if mask is not None:
+                    masks.append(mask)
+            mask_of_row.append(k)
+        if len(masks) == 1:
             return None
-        words = set(tokens)
-        content = words - _DEFINITION_WORDS
+        # The masks end to end: an entry's place is its row's mask, then its column.
+        offsets = np.repeat(np.asarray(mask_of_row) * len(self._ranked), counts)
+        return np.concatenate(masks).take(offsets + cols)
+
+    def _definition(self, folded: str, words: list[str]) -> int | None:
+        """The Article 3 point defining the term a "what is X?" question asks about."""
+        if not any(map(folded.__contains__, _DEFINITION_HINTS)):
+            return None
+        if not _DEFINITION_QUESTION.search(folded):
+            return None
+        tokens = {t for w in words for t in self._word_tokens(w)}
+        content = tokens - _DEFINITION_WORDS
         # The longest defined term the question holds ("general-purpose AI model" rather
         # than "AI model"), and only when it is most of what is asked: "what is a high-risk
         # system used in hospitals?" is not asking for the definition of "AI system".
@@ -717,7 +876,7 @@ class ProvisionIndex:
             (
                 (len(term), j)
                 for term, j in self._definitions
-                if term and term <= words and 2 * len(term) >= len(content)
+                if term and term <= tokens and 2 * len(term) >= len(content)
             ),
             default=None,
         )
@@ -731,13 +890,49 @@ class ProvisionIndex:
         self, questions: Sequence[str], units: Sequence[str | None]
     ) -> list[tuple[Provision, ...]]:
         """:meth:`search` for many questions, scoring them in one sparse product."""
-        results: list[tuple[Provision, ...] | None] = [self.lookup(q) or None for q in questions]
+        folded = [_fold(q) for q in questions]  # once: lookup and scoring both need it
+        results: list[tuple[Provision, ...] | None] = [self._lookup(f) or None for f in folded]
         todo = [i for i, r in enumerate(results) if r is None]
         if todo:
-            scores, coverage = self.scores([questions[i] for i in todo], [units[i] for i in todo])
-            for row, i in enumerate(todo):
-                results[i] = self._pick(scores[row], coverage[row])
+            found = self._retrieve([folded[i] for i in todo], [units[i] for i in todo])
+            for i, provisions in zip(todo, found):
+                results[i] = provisions
         return [r or () for r in results]
+
+    def _retrieve(
+        self, folded: Sequence[str], units: Sequence[str | None]
+    ) -> list[tuple[Provision, ...]]:
+        """:meth:`_pick` for each question, on the passages that share a word with it.
+
+        The same choice as ``_pick`` on the rows of :meth:`scores`, without building them:
+        a passage outside a question's entries scores 0, and can only be picked with a
+        ratio and a floor both at or below 0 (then the dense rows are used).
+        """
+        s = self.settings
+        if not self._sparse_exact or (s.ratio <= 0 and s.floor <= 0):
+            scores, coverage = self._dense(folded, units)
+            return [self._pick(scores[r], coverage[r]) for r in range(len(folded))]
+        indptr, cols, bm25, covered, totals = self._scored(folded, units)
+        picked: list[tuple[Provision, ...]] = [()] * len(folded)
+        counts = np.diff(indptr)
+        filled = np.flatnonzero(counts)
+        if not filled.size:
+            return picked
+        # Each row's best score (a row without entries keeps 0: nothing to cite).
+        top = np.zeros(len(folded))
+        top[filled] = np.maximum.reduceat(bm25, indptr[filled])
+        best = np.repeat(top, counts)
+        keep = np.flatnonzero((best > 0) & (bm25 >= s.ratio * best))
+        rows = np.searchsorted(indptr, keep, side="right") - 1
+        covers = covered[keep] / totals[rows] >= s.floor
+        keep, rows = keep[covers], rows[covers]
+        # By row, then best first, ties by column: the order of _pick's stable sort.
+        order = np.lexsort((cols[keep], -bm25[keep], rows))
+        keep, rows = keep[order], rows[order]
+        ranked = zip(rows.tolist(), cols[keep].tolist(), bm25[keep].tolist())
+        for r, group in itertools.groupby(ranked, key=operator.itemgetter(0)):
+            picked[r] = self._choose((j, score) for _, j, score in group)
+        return picked
 
     def _pick(
         self,
@@ -757,21 +952,24 @@ class ProvisionIndex:
             return ()
         candidates = np.flatnonzero((scores >= ratio * top) & (coverage >= floor))
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        chosen: list[Passage] = []
-        chosen_scores: list[float] = []
+        return self._choose((j, float(scores[j])) for j in order.tolist())
+
+    def _choose(self, ranked: Iterable[tuple[int, float]]) -> tuple[Provision, ...]:
+        """The first of ``ranked`` (column, score), up to the maximum, one per family."""
+        chosen: list[tuple[int, float]] = []
         taken: set[str] = set()
-        for j in order:
-            p = self.passages[self._ranked[j]]
+        lineage: set[str] = set()  # the ancestors of the chosen ones
+        for j, score in ranked:
+            ref = self._ranked_passages[j].reference
             # A paragraph and one of its points say the same thing twice: keep the better.
-            family = {p.reference, *p.ancestors(self.by_reference)}
-            if family & taken or any(p.reference in c.ancestors(self.by_reference) for c in chosen):
+            if ref in taken or ref in lineage or not taken.isdisjoint(self._ancestors[j]):
                 continue
-            chosen.append(p)
-            chosen_scores.append(float(scores[j]))
-            taken.add(p.reference)
-            if len(chosen) == s.max_results:
+            chosen.append((j, score))
+            taken.add(ref)
+            lineage |= self._ancestors[j]
+            if len(chosen) == self.settings.max_results:
                 break
-        return tuple(self.provision(p, score=v) for p, v in zip(chosen, chosen_scores))
+        return tuple(self.provision(self._ranked_passages[j], score=v) for j, v in chosen)
 
 
 def read_settings(path: Path) -> Settings:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from router import Router
 from router.pack import bundled_dirs
+from router.provisions import ProvisionIndex, load_provisions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -118,3 +119,12 @@ def make_pack(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return build
+
+
+@pytest.fixture(scope="session")
+def index() -> ProvisionIndex:
+    """The bundled pack's AI Act passages (built once: it takes a second)."""
+    corpus, _ = bundled_dirs()
+    built = load_provisions(corpus)
+    assert built is not None
+    return built

@@ -23,14 +23,6 @@ SHARED = REPO.parent / "shared" / "sources" / "ai_act_regulation_2024_1689.md"
 
 
 @pytest.fixture(scope="module")
-def index() -> ProvisionIndex:
-    corpus, _ = bundled_dirs()
-    built = load_provisions(corpus)
-    assert built is not None
-    return built
-
-
-@pytest.fixture(scope="module")
 def source() -> str:
     corpus, _ = bundled_dirs()
     return (corpus / "sources" / "ai_act_regulation_2024_1689.md").read_text(encoding="utf-8")
