@@ -130,6 +130,8 @@ class TermMatcher:
         Returns the corrected words and the ``(original, correction)`` pairs.
         """
         self._check_fitted()
+        if self.vocabulary_.issuperset(words):  # the usual case, tested in one C call
+            return list(words), []
         out: list[str] = []
         corrections: list[tuple[str, str]] = []
         for word in words:
@@ -148,6 +150,8 @@ class TermMatcher:
         """Key terms found in the corrected ``words``; ``original`` is before correction."""
         self._check_fitted()
         lengths = self.lengths_
+        if lengths.keys().isdisjoint(words):  # no word starts a key term: one C call
+            return []
         terms = self.terms_
         found: dict[tuple[str, str], TermMatch] = {}
         for i, word in enumerate(words):

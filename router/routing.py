@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,8 +39,7 @@ class StaleCalibrationWarning(UserWarning):
     """The pack's stored calibration was fitted on different training data."""
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):  # a tuple: built for every text routed, so cheaply
     text: str
     normalised: str
     corrections: tuple[tuple[str, str], ...]
@@ -63,6 +61,8 @@ class Router:
             (``intents/model.npz``) when it is current, else fits one with default settings.
         matcher: an unfitted :class:`TermMatcher` (default settings if None).
         policy: thresholds to use instead of the pack's stored calibration.
+        cache_size: decisions kept for the most recent distinct texts (0: none). Help desks
+            and inquiry logs ask the same things again; a repeat is answered from here.
     """
 
     def __init__(
@@ -71,10 +71,12 @@ class Router:
         classifier: IntentClassifier | None = None,
         matcher: TermMatcher | None = None,
         policy: Policy | None = None,
+        cache_size: int = 4096,
     ) -> None:
         self.classifier = classifier
         self.matcher = matcher
         self.policy = policy
+        self.cache_size = cache_size
 
     @classmethod
     def load(cls, pack: str | Path | Pack | None = None, **settings: object) -> Router:
@@ -133,6 +135,7 @@ class Router:
         self.answers_ = AnswerBook(pack)
         self._unit_names = {u.id: u for u in pack.units}
         self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
+        self._recent: dict[tuple[str, bool], Decision] = {}
         return self
 
     @property
@@ -254,17 +257,38 @@ class Router:
     ) -> list[Decision]:
         self._check_fitted()
         single = len(texts) == 1 and offset == 0
-        # Inquiry logs repeat themselves ("hello", the same form text): route each distinct
-        # text of the chunk once and share the (immutable) Decision.
-        seen: dict[str, int] = {}
-        slots: list[int] = []
+        out: list[Decision | None] = [None] * len(texts)
+        # Inquiry logs repeat themselves ("hello", the same form text): a text routed
+        # lately is answered from the cache, and each other distinct text of the chunk is
+        # routed once; Decisions are immutable, so sharing them is safe.
+        recent = self._recent
+        waiting: dict[str, list[int]] = {}  # text -> its positions, in routing order
         prepared: list[_Prepared] = []
         for i, text in enumerate(texts):
-            slot = seen.get(text) if isinstance(text, str) else None
-            if slot is None:
-                prepared.append(self._prepare(text, None if single else offset + i))
-                slot = seen[text] = len(prepared) - 1
-            slots.append(slot)
+            if isinstance(text, str):
+                hit = recent.get((text, explain))
+                if hit is not None:
+                    out[i] = hit
+                    continue
+                positions = waiting.get(text)
+                if positions is not None:
+                    positions.append(i)
+                    continue
+            prepared.append(self._prepare(text, None if single else offset + i))
+            waiting[text] = [i]
+        if prepared:
+            routed = self._decide(prepared, explain=explain)
+            if len(recent) + len(routed) > self.cache_size:
+                recent.clear()  # bounded; a clear is cheap and safe across threads
+            for decision, (text, positions) in zip(routed, waiting.items()):
+                for i in positions:
+                    out[i] = decision
+                if len(recent) < self.cache_size:
+                    recent[(text, explain)] = decision
+        return out  # type: ignore[return-value]
+
+    def _decide(self, prepared: Sequence[_Prepared], *, explain: bool) -> list[Decision]:
+        """A Decision for each prepared text, scored together."""
         features = self.classifier_.transform([p.normalised for p in prepared])
         logits = self.classifier_.decision_function(features)
         fuzzy = np.zeros_like(logits)
@@ -320,7 +344,7 @@ class Router:
                     provisions=provisions[row],
                 )
             )
-        return [results[slot] for slot in slots]
+        return results
 
     def _evidence_many(
         self,

@@ -267,3 +267,20 @@ def test_route_many_without_explaining_decides_the_same(router: Router) -> None:
         assert got.evidence.model_scores == ()
     assert any(d.evidence.model_scores for d in full)
     assert lean[-1].evidence.truncated and lean[-2].evidence.notes
+
+
+def test_recent_texts_are_answered_from_a_bounded_cache(router: Router) -> None:
+    small = Router(cache_size=3).fit(router.pack_)
+    first = small.route("who fines GPAI providers?")
+    assert small.route("who fines GPAI providers?") is first
+    # Explaining or not are kept apart: the lean decision has no weighing words.
+    lean = next(small.route_many(["who fines GPAI providers?"], explain=False))
+    assert lean is not first and lean.evidence.weighing_terms == ()
+    assert lean.decision == first.decision and lean.confidence == first.confidence
+    for i in range(10):
+        small.route(f"question number {i} about EDIH funding")
+        assert len(small._recent) <= 3
+    off = Router(cache_size=0).fit(router.pack_)
+    again = off.route("who fines GPAI providers?")
+    assert off.route("who fines GPAI providers?") is not again
+    assert off.route("who fines GPAI providers?") == again == first
