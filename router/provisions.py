@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import PackError
-from .yamlio import read_yaml
+from .yamlio import line_of, read_yaml
 
 __all__ = [
     "SETTINGS_FILE",
@@ -986,6 +986,17 @@ def read_settings(path: Path) -> Settings:
     if not isinstance(retrieval, dict):
         raise PackError("'retrieval' must be a mapping", path=path)
     fitted = data.get("fitted") or {}
+    stopwords = data.get("stopwords") or []
+    for i, word in enumerate(stopwords):
+        # YAML 1.1 reads on, no, yes, off (and others) as booleans: a stopword that is not
+        # text would silently stop nothing.
+        if not isinstance(word, str):
+            raise PackError(
+                f"stopword {word!r} is not a word; quote it (YAML reads on/no/yes/off as "
+                "true or false)",
+                path=path,
+                line=line_of(stopwords, i),
+            )
     try:
         unit_articles = {
             str(k): tuple(str(a) for a in v) for k, v in (data.get("unit_articles") or {}).items()
@@ -1005,7 +1016,7 @@ def read_settings(path: Path) -> Settings:
             definition_bonus=float(retrieval.get("definition_bonus", 10.0)),
             unit_articles=unit_articles,
             expansions={str(k): str(v) for k, v in (data.get("expansions") or {}).items()},
-            stopwords=frozenset(str(w) for w in (data.get("stopwords") or ())),
+            stopwords=frozenset(stopwords),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PackError(f"malformed provision settings ({exc})", path=path) from exc

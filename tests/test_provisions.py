@@ -16,6 +16,7 @@ from router.provisions import (
     named_references,
     quote_cut,
     read_labelled_provisions,
+    read_settings,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -179,6 +180,21 @@ def test_errors_are_router_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="question 1"):
         read_labelled_provisions(bad)
     assert issubclass(PackError, RouterError)
+
+
+def test_a_stopword_yaml_reads_as_a_boolean_names_its_line(tmp_path: Path) -> None:
+    settings = tmp_path / "provisions.yaml"
+    settings.write_text("source: {file: act.md, eli: x}\nstopwords:\n  - the\n  - on\n")
+    with pytest.raises(PackError, match=r"provisions\.yaml.*line 4.*quote it") as caught:
+        read_settings(settings)
+    assert "True" in str(caught.value)
+    settings.write_text('source: {file: act.md, eli: x}\nstopwords: [the, "on"]\n')
+    assert read_settings(settings).stopwords == {"the", "on"}
+
+
+def test_bundled_stopwords_are_all_words(index: ProvisionIndex) -> None:
+    assert {"on", "no"} <= index.settings.stopwords
+    assert all(isinstance(w, str) for w in index.settings.stopwords)
 
 
 def test_decisions_carry_the_provisions(router) -> None:  # type: ignore[no-untyped-def]
