@@ -683,12 +683,53 @@ def _format_chunk(
     """
     chunk, texts = _prepare_chunk(chunk)
     results = list(_results(chunk, outcomes(router, texts, alternatives=alternatives)))
-    rows = (r.to_dict() for r in results)
-    if columns is not None:
-        lines = iter_csv(rows, fieldnames=columns, overflow=OVERFLOW, header=False)
-    else:
-        lines = iter_jsonl(rows)
-    return "".join(lines), Counter((r.decision, r.unit) for r in results)
+    counts = Counter((r.decision, r.unit) for r in results)
+    if columns is None:
+        return "".join(iter_jsonl(r.to_dict() for r in results)), counts
+    return _csv_block(results, columns), counts
+
+
+def _csv_block(results: Sequence[Result], columns: Sequence[str]) -> str:
+    """The CSV lines of ``results`` under ``columns``, exactly as :func:`iter_csv` writes
+    them from :meth:`Result.to_dict`.
+
+    A row whose input fields are exactly the columns' (every well-formed CSV row) is
+    written straight from its fields and added values, without building the dict; any
+    other row goes through :func:`iter_csv`.
+    """
+    inputs = len(columns) - len(ADDED_FIELDS) - 1  # the input fields, then added, overflow
+    plain = inputs >= 0 and tuple(columns[inputs:]) == (*ADDED_FIELDS, OVERFLOW)
+    names = list(columns[:inputs])
+    fits: dict[tuple[str, ...], bool] = {}  # input keys -> written under the columns as is
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    encode = _JSON.encode
+    for r in results:
+        keys = tuple(r.fields)
+        fit = fits.get(keys)
+        if fit is None:
+            fit = fits[keys] = (
+                plain and [f"input_{k}" if k in ADDED_FIELDS else k for k in keys] == names
+            )
+        if not fit:
+            row = r.to_dict()
+            buffer.write(
+                "".join(iter_csv([row], fieldnames=columns, overflow=OVERFLOW, header=False))
+            )
+            continue
+        cells = [v if type(v) is str else _cell(v) for v in r.fields.values()]
+        cells += (
+            r.unit or "",
+            r.unit_name or "",
+            r.decision,
+            "" if r.confidence is None else _clean_float(r.confidence),
+            encode([{"unit": u, "score": score} for u, score in r.alternatives]),
+            r.provisions,
+            r.error or "",
+            "",
+        )
+        writer.writerow(cells)
+    return buffer.getvalue()
 
 
 # -- writers ---------------------------------------------------------------------------------

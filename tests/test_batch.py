@@ -366,3 +366,26 @@ def test_run_batch_interrupted_leaves_no_output(
     assert info.value.rows == 8
     assert str(info.value) == f"interrupted after 8 rows; {out} was not written"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
+def test_worker_csv_lines_equal_iter_csv_of_to_dict(router: Router) -> None:
+    from router.batch import OVERFLOW, _format_chunk
+
+    records = [
+        Record(1, {"id": "1", "unit": "x", "text": QUESTIONS[0]}, QUESTIONS[0]),
+        Record(2, {"id": "2", "unit": "y", "text": ""}, None, "row 2: empty 'text'"),
+        # A malformed row: its surplus cells are a field the columns do not have.
+        Record(3, {"id": "3", "unit": "z", "text": "hi", OVERFLOW: ["a", "b"]}, None, "bad"),
+        Record(4, {"id": "4", "unit": "w", "text": 'say "hi",\nthere'}, 'say "hi",\nthere'),
+        Record(5, {"id": "5", "text": QUESTIONS[2]}, QUESTIONS[2]),  # fewer keys (JSONL)
+    ]
+    columns = [*Result(1, records[0].fields, ERROR).to_dict(), OVERFLOW]
+    text, counts = _format_chunk(router, list(records), alternatives=2, columns=columns)
+    results = list(route_records(records, router, alternatives=2))
+    want = "".join(
+        iter_csv([r.to_dict() for r in results], fieldnames=columns, overflow=OVERFLOW)
+    )
+    assert want.split("\n", 1)[1] == text  # all but the header line
+    assert sum(counts.values()) == len(records) and counts[(ERROR, None)] == 2
+    jsonl, _ = _format_chunk(router, list(records), alternatives=2, columns=None)
+    assert jsonl == "".join(iter_jsonl(r.to_dict() for r in results))
