@@ -132,19 +132,16 @@ class TermMatcher:
         self._check_fitted()
         if self.vocabulary_.issuperset(words):  # the usual case, tested in one C call
             return list(words), []
-        out: list[str] = []
-        corrections: list[tuple[str, str]] = []
-        for word in words:
-            if word in self.vocabulary_ or len(word) < self.min_length or not word.isalpha():
-                out.append(word)
-                continue
-            fixed = self.correct_word(word)
-            if fixed is None:
-                out.append(word)
-            else:
-                out.append(fixed)
-                corrections.append((word, fixed))
-        return out, corrections
+        # Each unknown word is looked up once, however often it occurs.
+        fixes: dict[str, str] = {}
+        for word in set(words).difference(self.vocabulary_):
+            if len(word) >= self.min_length and word.isalpha():
+                fixed = self.correct_word(word)
+                if fixed is not None:
+                    fixes[word] = fixed
+        if not fixes:
+            return list(words), []
+        return [fixes.get(w, w) for w in words], [(w, fixes[w]) for w in words if w in fixes]
 
     def match(self, words: Sequence[str], original: Sequence[str]) -> list[TermMatch]:
         """Key terms found in the corrected ``words``; ``original`` is before correction."""
