@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -109,33 +109,39 @@ class LinearTextModel:
         self._check_fitted()
         if not hasattr(self, "_word_cache"):
             self._word_cache: dict[str, tuple[int, np.ndarray, int]] = {}
-        cache_get = self._word_cache.get
-        pair_col = self.word_vocab_.get
-        word_cols: list[int] = []
-        word_lengths: list[int] = []
-        char_parts: list[np.ndarray] = []
-        char_lengths: list[int] = []
-        # Per-token work is the cost here, so the loops are kept to C-level map/join calls.
-        for text in X:
-            tokens = text.split()
-            entries = list(map(cache_get, tokens))
-            if None in entries:
-                entries = [
-                    e if e is not None else self._word_entry(t) for t, e in zip(tokens, entries)
-                ]
-            own = [e[0] for e in entries if e[0] >= 0]
-            pairs = [c for c in map(pair_col, map(" ".join, pairwise(tokens))) if c is not None]
-            word_cols += own
-            word_cols += pairs
-            word_lengths.append(len(own) + len(pairs))
-            char_parts += [e[1] for e in entries]
-            char_lengths.append(sum([e[2] for e in entries]))
-        word = _tfidf_rows(
-            np.array(word_cols, dtype=np.int32), np.array(word_lengths), self.word_idf_
+        # Per-token work is the cost here: the chunk's tokens are handled as one flat list
+        # with C-level map() calls, and grouped back into texts with NumPy.
+        texts = [text.split() for text in X]
+        counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        tokens = list(chain.from_iterable(texts))
+        entries = list(map(self._word_cache.get, tokens))
+        if None in entries:
+            entries = [e if e is not None else self._word_entry(t) for t, e in zip(tokens, entries)]
+        text_of = np.repeat(np.arange(len(texts)), counts)  # each token's text
+        # Word block: each token's own column, then the pairs of neighbours in one text.
+        own = np.fromiter((e[0] for e in entries), dtype=np.int64, count=len(entries))
+        pairs = np.fromiter(
+            (
+                -1 if c is None else c
+                for c in map(self.word_vocab_.get, map(" ".join, pairwise(tokens)))
+            ),
+            dtype=np.int64,
+            count=max(len(tokens) - 1, 0),
         )
+        pairs[text_of[1:] != text_of[:-1]] = -1  # a pair across two texts is no pair
+        rows = np.concatenate([text_of, text_of[1:]])
+        cols = np.concatenate([own, pairs])
+        keep = cols >= 0
+        rows, cols = rows[keep], cols[keep]
+        order = np.argsort(rows, kind="stable")
+        word = _tfidf_rows(
+            cols[order].astype(np.int32), np.bincount(rows, minlength=len(texts)), self.word_idf_
+        )
+        # Character block: the tokens' n-gram columns are already in text order.
+        gram_counts = np.fromiter((e[2] for e in entries), dtype=np.int64, count=len(entries))
         char = _tfidf_rows(
-            np.concatenate(char_parts) if char_parts else np.empty(0, dtype=np.int32),
-            np.array(char_lengths),
+            np.concatenate([e[1] for e in entries]) if entries else np.empty(0, dtype=np.int32),
+            np.bincount(text_of, weights=gram_counts, minlength=len(texts)).astype(np.int64),
             self.char_idf_,
         )
         if self.char_weight != 1.0:
