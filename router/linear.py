@@ -41,12 +41,8 @@ def char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
     size = len(padded)
     grams: list[str] = []
     for n in range(low, high + 1):
-        offset = 0
-        grams.append(padded[offset : offset + n])
-        while offset + n < size:
-            offset += 1
-            grams.append(padded[offset : offset + n])
-        if offset == 0:  # the word is shorter than n: counted once, as scikit-learn does
+        grams += [padded[i : i + n] for i in range(max(size - n, 0) + 1)]
+        if size <= n:  # the word is shorter than n: counted once, as scikit-learn does
             break
     return grams
 
@@ -116,7 +112,12 @@ class LinearTextModel:
         tokens = list(chain.from_iterable(texts))
         entries = list(map(self._word_cache.get, tokens))
         if None in entries:
-            entries = [e if e is not None else self._word_entry(t) for t, e in zip(tokens, entries)]
+            # A new word may occur several times in the chunk: build its entry once.
+            cache = self._word_cache
+            entries = [
+                e if e is not None else cache.get(t) or self._word_entry(t)
+                for t, e in zip(tokens, entries)
+            ]
         text_of = np.repeat(np.arange(len(texts)), counts)  # each token's text
         # Word block: each token's own column, then the pairs of neighbours in one text.
         own = np.fromiter((e[0] for e in entries), dtype=np.int64, count=len(entries))
@@ -152,9 +153,8 @@ class LinearTextModel:
         """A word's own column (-1 if none), its character n-gram columns and their count."""
         vocab = self.char_vocab_
         low, high = self.char_ngram_range
-        chars = np.array(
-            [vocab[g] for g in char_wb_ngrams(token, low, high) if g in vocab], dtype=np.int32
-        )
+        found = map(vocab.get, char_wb_ngrams(token, low, high))
+        chars = np.array([c for c in found if c is not None], dtype=np.int32)
         entry = (self.word_vocab_.get(token, -1), chars, len(chars))
         if len(self._word_cache) >= WORD_CACHE_SIZE:  # bound memory on endless streams
             self._word_cache.clear()
