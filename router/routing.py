@@ -357,25 +357,27 @@ class Router:
         model = softmax(logits, self.policy_.temperature)  # the classifier's own view
         top_terms = self.classifier_.top_terms_many(features, best)
         # Rounded once per chunk: Python's round() on numpy scalars is slow per item.
-        listed = np.sort(np.argsort(-model, axis=1)[:, :MAX_LISTED], axis=1)
-        model_listed = [
-            tuple(zip([self.classes_[i] for i in cols], np.round(model[row, cols], 4).tolist()))
-            for row, cols in enumerate(listed)
-        ]
+        # The best few classes, listed in class order.
+        listed = np.sort(top_k(model, MAX_LISTED), axis=1)
+        scores = np.round(np.take_along_axis(model, listed, axis=1), 4).tolist()
+        listed_rows = listed.tolist()
+        classes = self.classes_
         fuzzy = np.round(fuzzy, 4)
         out = []
         for row, prep in enumerate(prepared):
-            fuzzy_row = fuzzy[row]
+            fuzzy_scores: tuple[tuple[str, float], ...] = ()
+            if prep.matches:  # only a question with key terms has fuzzy scores
+                fuzzy_row = fuzzy[row]
+                fuzzy_scores = tuple(
+                    (classes[i], float(fuzzy_row[i])) for i in np.flatnonzero(fuzzy_row > 0)
+                )
             out.append(
                 Evidence(
                     matched_terms=prep.matches,
                     weighing_terms=top_terms[row],
                     corrections=prep.corrections,
-                    model_scores=model_listed[row],
-                    fuzzy_scores=tuple(
-                        (self.classes_[i], float(fuzzy_row[i]))
-                        for i in np.flatnonzero(fuzzy_row > 0)
-                    ),
+                    model_scores=tuple(zip([classes[i] for i in listed_rows[row]], scores[row])),
+                    fuzzy_scores=fuzzy_scores,
                     truncated=prep.truncated,
                     notes=_notes(prep),
                 )
