@@ -323,8 +323,12 @@ def read_csv(
     encoding: str = "utf-8",
     source: str = "<input>",
     first_row: int = 1,
+    first_line: int = 1,
 ) -> Iterator[Record]:
     """Records from CSV text with a header row.
+
+    Rows are numbered from ``first_row``, and messages give line numbers counting the
+    header as line ``first_line`` (a part of a file read with its header put in front).
 
     ``lines`` is a text stream opened with ``newline=""`` (and, to keep rows with bad
     bytes, ``errors="surrogateescape"``). Blank lines are not rows. A row whose quoting is
@@ -362,7 +366,7 @@ def read_csv(
                 row,
                 dict.fromkeys(header, ""),
                 None,
-                f"row {row}: malformed CSV near line {reader.line_num} ({exc})",
+                f"row {row}: malformed CSV near line {reader.line_num + first_line - 1} ({exc})",
             )
             continue
         if not cells:

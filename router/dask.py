@@ -18,10 +18,17 @@ The routed rows are the same, field for field, as those of :func:`router.batch.r
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import glob
+import gzip
+import io
 import logging
+import mmap
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +38,11 @@ from .batch import (
     OVERFLOW,
     BatchInterrupted,
     Record,
+    Result,
     Summary,
     Tally,
+    _csv_line,
+    _format_chunk,
     _prepare_chunk,
     _results,
     atomic_output,
@@ -42,6 +52,9 @@ from .batch import (
     iter_jsonl,
     outcomes,
     output_format_for,
+    read_csv,
+    read_jsonl,
+    read_text,
 )
 from .errors import InputError
 
@@ -150,10 +163,153 @@ def route_dataframe(
     return df.map_partitions(_route_partition, shipped, text_column, alternatives, meta=meta)
 
 
-def _read(dd: ModuleType, paths: list[str], fmt: str, encoding: str) -> Any:
+#: Bytes per block of a CSV, JSON Lines or text input on the Dask engine: some 25,000
+#: inquiries, enough work per task, small enough to keep every worker busy on a modest log.
+BLOCK_SIZE = 4 << 20
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of whole records of one input file, for one Dask task.
+
+    ``start``/``end`` are byte offsets (``end`` None: to the end, and the whole file when it
+    is gzipped); ``header`` is the CSV header line's bytes, put in front of the block;
+    ``first_line`` is the file line the block starts on; ``first_row`` is the number of its
+    first record, known once the blocks before it are counted.
+    """
+
+    path: str
+    fmt: str
+    start: int
+    end: int | None
+    header: bytes = b""
+    first_line: int = 1
+    first_row: int = 1
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    # Blocks are cut at newline bytes and quotes are counted as bytes: that needs an
+    # encoding where both are the ASCII bytes and never part of another character.
+    try:
+        return '"\n'.encode(codecs.lookup(encoding).name) == b'"\n' and not codecs.lookup(
+            encoding
+        ).name.startswith(("utf-16", "utf-32"))
+    except LookupError as exc:
+        raise InputError(f"unknown encoding {encoding!r}; try --encoding=latin-1") from exc
+
+
+def split_blocks(
+    path: str, fmt: str, *, encoding: str = "utf-8", size: int = BLOCK_SIZE
+) -> list[Block]:
+    """Cut an input file into blocks of whole records of about ``size`` bytes.
+
+    A CSV newline ends a record only outside quotes, and a position is inside quotes
+    exactly when an odd number of quote characters precede it (an escaped quote is two),
+    so the cuts are found by counting quote bytes, without parsing. JSON Lines and text
+    records are lines. A gzipped file, or one in an encoding that is not ASCII-compatible,
+    is one block.
+
+    Raises:
+        InputError: the file cannot be read.
+    """
+    if path.lower().endswith(".gz") or not _ascii_compatible(encoding):
+        return [Block(path, fmt, 0, None)]
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return []
+            # Mapped, not read: the client only counts bytes, whatever the file's size.
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return _cut(data, path, fmt, size)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _cut(data: mmap.mmap, path: str, fmt: str, size: int) -> list[Block]:
+    header, start = b"", 0
+    if fmt == "csv":
+        start = _record_end(data, 0, 0)
+        header = data[:start]
+    blocks: list[Block] = []
+    line = header.count(b"\n") + 1
+    end = len(data)
+    while start < end:
+        cut = min(start + size, end)
+        if cut < end:
+            if fmt == "csv":  # the block's start is outside quotes
+                cut = _record_end(data, cut, data[start:cut].count(b'"') % 2)
+            else:
+                newline = data.find(b"\n", cut)
+                cut = end if newline < 0 else newline + 1
+        blocks.append(Block(path, fmt, start, cut, header, first_line=line))
+        line += data[start:cut].count(b"\n")
+        start = cut
+    return blocks
+
+
+def _record_end(data: mmap.mmap, pos: int, parity: int) -> int:
+    """The offset after the first newline at or after ``pos`` that is outside quotes,
+    ``parity`` being the parity of the quotes from the block's start to ``pos``; the end
+    if there is none."""
+    while True:
+        newline = data.find(b"\n", pos)
+        if newline < 0:
+            return len(data)
+        parity = (parity + data[pos:newline].count(b'"')) % 2
+        pos = newline + 1
+        if parity == 0:
+            return pos
+
+
+def block_records(
+    block: Block, *, text_column: str | None, text_field: str, encoding: str
+) -> Iterator[Record]:
+    """The records of one block, numbered from its ``first_row``, read by the local readers."""
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    if block.end is None:
+        opener = gzip.open if block.path.lower().endswith(".gz") else open
+        with opener(block.path, "rb") as f:
+            data = f.read()
+    else:
+        with open(block.path, "rb") as f:
+            f.seek(block.start)
+            data = block.header + f.read(block.end - block.start)
+    text = io.StringIO(data.decode(codec, "surrogateescape"), newline="")
+    if block.fmt == "csv":
+        # The header is put in front, so the block's lines start one before its first.
+        return read_csv(
+            text,
+            text_column=text_column,
+            encoding=encoding,
+            source=block.path,
+            first_row=block.first_row,
+            first_line=block.first_line - (1 if block.start > 0 else 0),
+        )
+    if block.fmt == "jsonl":
+        return read_jsonl(text, text_field=text_field, encoding=encoding, first_row=block.first_row)
+    return read_text(text, encoding=encoding, first_row=block.first_row)
+
+
+def _count_block(block: Block, options: dict[str, Any]) -> int:
+    return sum(1 for _ in block_records(block, **options))
+
+
+def _format_block(
+    router: Router,
+    block: Block,
+    options: dict[str, Any],
+    alternatives: int,
+    columns: list[str] | None,
+) -> tuple[str, Any]:
+    records = list(block_records(block, **options))
+    return _format_chunk(router, records, alternatives=alternatives, columns=columns)
+
+
+def _read_frame(dd: ModuleType, paths: list[str], fmt: str, encoding: str) -> Any:
+    """A Dask DataFrame of Parquet, or of CSV / JSON Lines at URLs (s3://...) that the
+    block reader cannot map: pandas parses those, so a malformed CSV line stops the run."""
     compressed = any(p.lower().endswith(".gz") for p in paths)
-    # A gzip stream cannot be split, so a compressed file is one partition. 4 MB (some
-    # 25,000 inquiries) keeps every worker busy on a modest log and a partition small.
+    # A gzip stream cannot be split, so a compressed file is one partition.
     blocksize = None if compressed else "4MB"
     if fmt == "csv":
         return dd.read_csv(
@@ -177,8 +333,8 @@ def _read(dd: ModuleType, paths: list[str], fmt: str, encoding: str) -> Any:
     if fmt == "parquet":
         return dd.read_parquet(paths)
     raise InputError(
-        f"the Dask engine reads CSV, JSON Lines and Parquet, not {fmt}; "
-        "use the local engine (drop --engine dask)"
+        f"the Dask engine reads {fmt} only from local or shared files, not URLs; "
+        "copy them to a path the workers can open"
     )
 
 
@@ -226,19 +382,24 @@ def run_dask(
     encoding: str = "utf-8",
     jobs: int = 1,
     alternatives: int = 3,
+    block_size: int = BLOCK_SIZE,
 ) -> Summary:
     """The batch job on Dask: read ``inputs``, route on the cluster, write ``output``.
 
-    Without ``scheduler`` a local cluster of ``jobs`` worker processes is started. Partitions
-    come back in order, at most ``2 * workers`` at a time, and are written through the same
-    writers as :func:`router.batch.run_batch` (atomically when ``output`` is a file).
+    Without ``scheduler`` a local cluster of ``jobs`` worker processes is started.
 
-    Unlike the local engine, the input is parsed by pandas: a malformed CSV line stops the
-    run with pandas' error instead of becoming an error row.
+    CSV, JSON Lines and text files are cut into blocks of whole records
+    (:func:`split_blocks`) that the workers read with the local engine's readers, route and
+    format, so the output is the same, byte for byte, as :func:`router.batch.run_batch`'s:
+    malformed rows become error rows, quoted line breaks stay inside their row, and rows are
+    numbered across the files. Parquet, and inputs at URLs (``s3://...``), are read by Dask
+    and routed with :func:`route_dataframe`; there pandas parses CSV, and a malformed line
+    stops the run. Quoted globs (``'logs/*.csv'``) are expanded, in name order. Results come back in order, at most ``2 * workers`` blocks at
+    a time, and are written atomically when ``output`` is a file.
 
     Raises:
-        InputError: Dask is missing, the scheduler cannot be reached, or the input cannot
-            be read by Dask.
+        InputError: Dask is missing, the scheduler cannot be reached, or an input cannot be
+            read.
         BatchInterrupted: Ctrl-C.
     """
     _dask, dd = _require()
@@ -249,45 +410,112 @@ def run_dask(
         raise InputError("the Dask engine reads inputs of one format at a time")
     fmt = formats.pop()
     out_fmt = output_format_for(output, output_format)
-    df = _read(dd, list(inputs), fmt, encoding)
-    column = text_field if fmt == "jsonl" else text_column
-    if column is None:
-        column = detect_text_column([str(c) for c in df.columns])
+    tally = Tally()
+    target = output if output not in (None, "-") else None
+    inputs = [p for pattern in inputs for p in _expand(pattern)]
+    if fmt == "parquet" or any("://" in p for p in inputs):
+        df = _read_frame(dd, list(inputs), fmt, encoding)
+        column = text_field if fmt == "jsonl" else text_column
+        column = column or detect_text_column([str(c) for c in df.columns])
         if column is None:
             raise InputError(
                 f"no text column (columns: {', '.join(map(str, df.columns))}); "
                 "pass --text-column NAME"
             )
-    tally = Tally()
+        with _client(scheduler, jobs) as client:
+            rows = _frame_rows(client, df, column, router, alternatives, tally)
+            lines = iter_csv(rows, overflow=OVERFLOW) if out_fmt == "csv" else iter_jsonl(rows)
+            try:
+                with atomic_output(output) as stream:
+                    stream.writelines(lines)
+            except KeyboardInterrupt as exc:
+                raise BatchInterrupted(tally.rows, target) from exc
+        return tally.summary()
+
+    if fmt not in ("csv", "jsonl", "text"):
+        raise InputError(f"the Dask engine reads CSV, JSON Lines, text and Parquet, not {fmt}")
+    blocks = [
+        b for path in inputs for b in split_blocks(path, fmt, encoding=encoding, size=block_size)
+    ]
+    options = {"text_column": text_column, "text_field": text_field, "encoding": encoding}
+    # The first record, read here: a missing text column fails before anything is written,
+    # and CSV output takes its columns from it, as the local engine does.
+    first = next(iter(block_records(blocks[0], **options)), None) if blocks else None
+    columns: list[str] | None = None
+    if out_fmt == "csv" and first is not None:
+        columns = list(Result(first.row, first.fields, ERROR).to_dict())
+        if OVERFLOW not in columns:
+            columns.append(OVERFLOW)
     with _client(scheduler, jobs) as client:
-        routed = route_dataframe(df, column, router=router, alternatives=alternatives)
-        parts = routed.to_delayed()
+        # Rows are numbered across blocks and files: count each block's records first.
+        counts = client.gather(client.map(_count_block, blocks, options=options, pure=False))
+        numbered, row = [], 1
+        for block, count in zip(blocks, counts):
+            numbered.append(replace(block, first_row=row))
+            row += count
+        shipped = client.scatter(router, broadcast=True)  # once per worker
         window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-
-        def rows() -> Iterator[dict[str, Any]]:
-            pending: deque[Any] = deque()
-            queue = iter(parts)
-            for part in queue:
-                pending.append(client.compute(part))
-                if len(pending) >= window:
-                    break
-            while pending:
-                frame = pending.popleft().result()
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append(client.compute(nxt))
-                for row in frame.to_dict("records"):
-                    tally.add(row["decision"], row["unit"] if row["decision"] != ERROR else None)
-                    yield row
-
-        lines = iter_csv(rows(), overflow=OVERFLOW) if out_fmt == "csv" else iter_jsonl(rows())
         try:
             with atomic_output(output) as stream:
-                for line in lines:
-                    stream.write(line)
-                stream.flush()
+                if columns is not None:
+                    stream.write(_csv_line(columns))
+                pending: deque[Any] = deque()
+                for block in numbered:
+                    pending.append(
+                        client.submit(
+                            _format_block,
+                            shipped,
+                            block,
+                            options,
+                            alternatives,
+                            columns,
+                            pure=False,
+                        )
+                    )
+                    if len(pending) >= window:
+                        _write_block(stream, pending.popleft().result(), tally)
+                while pending:
+                    _write_block(stream, pending.popleft().result(), tally)
         except KeyboardInterrupt as exc:
-            raise BatchInterrupted(
-                tally.rows, output if output not in (None, "-") else None
-            ) from exc
+            raise BatchInterrupted(tally.rows, target) from exc
     return tally.summary()
+
+
+def _expand(pattern: str) -> list[str]:
+    """A quoted glob ('logs/*.csv') as its files, sorted; anything else as it is."""
+    if "://" in pattern or os.path.exists(pattern) or not glob.has_magic(pattern):
+        return [pattern]
+    found = sorted(glob.glob(pattern))
+    if not found:
+        raise InputError(f"no file matches {pattern}")
+    return found
+
+
+def _write_block(stream: Any, block: tuple[str, Any], tally: Tally) -> None:
+    text, counts = block
+    stream.write(text)
+    for (decision, unit), n in counts.items():
+        tally.add(decision, unit, n)
+
+
+def _frame_rows(
+    client: Any, df: Any, column: str, router: Router, alternatives: int, tally: Tally
+) -> Iterator[dict[str, Any]]:
+    """The routed rows of a Dask DataFrame, partition by partition, in order."""
+    routed = route_dataframe(df, column, router=router, alternatives=alternatives)
+    parts = routed.to_delayed()
+    window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    pending: deque[Any] = deque()
+    queue = iter(parts)
+    for part in queue:
+        pending.append(client.compute(part))
+        if len(pending) >= window:
+            break
+    while pending:
+        frame = pending.popleft().result()
+        nxt = next(queue, None)
+        if nxt is not None:
+            pending.append(client.compute(nxt))
+        for row in frame.to_dict("records"):
+            tally.add(row["decision"], row["unit"] if row["decision"] != ERROR else None)
+            yield row

@@ -137,15 +137,90 @@ def test_route_dataframe_unknown_column(router: Router) -> None:
 
 
 @needs_dask
-def test_run_dask_refuses_plain_text_and_stdin(router: Router, tmp_path: Path) -> None:
+def test_run_dask_refuses_stdin_and_mixed_formats(router: Router, tmp_path: Path) -> None:
     from router.dask import run_dask
 
     with pytest.raises(InputError, match="cannot read stdin"):
         run_dask(["-"], None, router)
-    src = tmp_path / "log.txt"
-    src.write_text("hello\n", encoding="utf-8")
-    with pytest.raises(InputError, match="use the local engine"):
-        run_dask([str(src)], None, router)
+    (tmp_path / "a.txt").write_text("hello\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("text\nhello\n", encoding="utf-8")
+    with pytest.raises(InputError, match="one format at a time"):
+        run_dask([str(tmp_path / "a.txt"), str(tmp_path / "b.csv")], None, router)
+    with pytest.raises(InputError, match="no file matches"):
+        run_dask([str(tmp_path / "*.jsonl")], None, router)
+
+
+def write_messy_csv(path: Path, rows: int = 400) -> None:
+    """A dirty log: a byte-order mark, quoted line breaks and quotes, surplus and missing
+    cells, a stray quote, blank lines, CRLF endings and an undecodable byte."""
+    lines = ["\ufeffid,unit,message\n"]
+    for i in range(rows):
+        kind = i % 10
+        if kind == 0:
+            lines.append(f'{i},x,"Hello,\nwho fines GPAI providers? ""urgent""\nBye"\n')
+        elif kind == 1:
+            lines.append(f"{i},x,too,many,cells\n")
+        elif kind == 2:
+            lines.append(f'{i},x,"bad "quote" here"\n')
+        elif kind == 3:
+            lines.append(f"{i}\n\n")
+        else:
+            lines.append(f"{i},y,{QUESTIONS[i % len(QUESTIONS)].replace(',', ' ')}\r\n")
+    path.write_bytes("".join(lines).encode("utf-8") + b"99,z,bad byte \xff here\n")
+
+
+@needs_dask
+@pytest.mark.parametrize("out", ["csv", "jsonl"])
+def test_run_dask_on_dirty_files_writes_what_the_local_engine_writes(
+    client: Any, router: Router, tmp_path: Path, out: str
+) -> None:
+    from router.dask import run_dask
+
+    messy = tmp_path / "messy.csv"
+    write_messy_csv(messy)
+    other = tmp_path / "other.csv"
+    other.write_text("id,text\n1,EDIH funding\n2,hello,extra\n", encoding="utf-8")
+    lines = tmp_path / "log.txt"
+    lines.write_bytes(b"who fines GPAI providers?\n\nEDIH\n\xff bad\n")
+    for inputs in ([messy, other], [lines, lines]):
+        local, remote = tmp_path / f"local.{out}", tmp_path / f"dask.{out}"
+        want = run_batch([str(p) for p in inputs], str(local), router)
+        got = run_dask(
+            [str(p) for p in inputs],
+            str(remote),
+            router,
+            scheduler=client.scheduler.address,
+            block_size=300,  # many blocks, cut between the records
+        )
+        assert remote.read_bytes() == local.read_bytes()
+        assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
+
+
+def test_blocks_cut_between_records_and_read_the_same_records(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from router.batch import read_records
+    from router.dask import block_records, split_blocks
+
+    messy = tmp_path / "messy.csv"
+    write_messy_csv(messy)
+    want = [(r.row, r.fields, r.text, r.error) for r in read_records(str(messy))]
+    options = {"text_column": None, "text_field": "text", "encoding": "utf-8"}
+    for size in (1, 64, 1000, 1 << 30):
+        blocks = split_blocks(str(messy), "csv", size=size)
+        got, row = [], 1
+        for block in blocks:
+            records = list(block_records(replace(block, first_row=row), **options))
+            row += len(records)
+            got += [(r.row, r.fields, r.text, r.error) for r in records]
+        assert got == want, size
+        assert len(blocks) > 1 or size == 1 << 30
+        # Every cut is at a record's end: an even number of quotes before it.
+        data = messy.read_bytes()
+        assert all(data[: b.start].count(b'"') % 2 == 0 for b in blocks)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert split_blocks(str(empty), "csv") == []
 
 
 def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, router: Router) -> None:
