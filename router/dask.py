@@ -394,8 +394,9 @@ def run_dask(
     malformed rows become error rows, quoted line breaks stay inside their row, and rows are
     numbered across the files. Parquet, and inputs at URLs (``s3://...``), are read by Dask
     and routed with :func:`route_dataframe`; there pandas parses CSV, and a malformed line
-    stops the run. Quoted globs (``'logs/*.csv'``) are expanded, in name order. Results come back in order, at most ``2 * workers`` blocks at
-    a time, and are written atomically when ``output`` is a file.
+    stops the run. Quoted globs (``'logs/*.csv'``) are expanded, in name order. Results
+    come back in order, at most ``2 * workers`` blocks at a time, and are written
+    atomically when ``output`` is a file.
 
     Raises:
         InputError: Dask is missing, the scheduler cannot be reached, or an input cannot be
