@@ -382,9 +382,7 @@ def test_worker_csv_lines_equal_iter_csv_of_to_dict(router: Router) -> None:
     columns = [*Result(1, records[0].fields, ERROR).to_dict(), OVERFLOW]
     text, counts = _format_chunk(router, list(records), alternatives=2, columns=columns)
     results = list(route_records(records, router, alternatives=2))
-    want = "".join(
-        iter_csv([r.to_dict() for r in results], fieldnames=columns, overflow=OVERFLOW)
-    )
+    want = "".join(iter_csv([r.to_dict() for r in results], fieldnames=columns, overflow=OVERFLOW))
     assert want.split("\n", 1)[1] == text  # all but the header line
     assert sum(counts.values()) == len(records) and counts[(ERROR, None)] == 2
     jsonl, _ = _format_chunk(router, list(records), alternatives=2, columns=None)
