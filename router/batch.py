@@ -579,6 +579,7 @@ def _map_chunks(
         for kept, sent in items:
             yield kept, work(router, sent)
         return
+    router.warm_up()  # built once here, shared by the forked workers
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(router,))
     pending: deque[tuple[Any, Future[Any]]] = deque()
     try:

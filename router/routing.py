@@ -173,6 +173,21 @@ class Router:
                 out[i] = index.lookup(texts[i])
         return out
 
+    def warm_up(self) -> Router:
+        """Build now what is otherwise built on first use: the AI Act index and the
+        features of every training word.
+
+        Call it before forking worker processes (``ai-office batch --jobs`` does), so that
+        they share these instead of each building its own; a chat or a one-off question
+        need not wait for them.
+        """
+        self._check_fitted()
+        _ = self.provision_index
+        vocabulary = sorted(self.matcher_.vocabulary_)
+        for start in range(0, len(vocabulary), CHUNK_SIZE):
+            self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])
+        return self
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "policy_"):
             raise NotFittedError("this Router is not fitted yet; use Router.load() or fit()")

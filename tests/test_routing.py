@@ -284,3 +284,13 @@ def test_recent_texts_are_answered_from_a_bounded_cache(router: Router) -> None:
     again = off.route("who fines GPAI providers?")
     assert off.route("who fines GPAI providers?") is not again
     assert off.route("who fines GPAI providers?") == again == first
+
+
+def test_warm_up_builds_the_lazy_parts_and_changes_no_decision(router: Router) -> None:
+    fresh = Router().fit(router.pack_)
+    assert fresh._provision_index is False  # built on first use
+    assert fresh.warm_up() is fresh
+    assert fresh._provision_index is not False
+    assert set(fresh.matcher_.vocabulary_) <= set(fresh.classifier_._word_cache)
+    for text in ("who fines GPAI providers?", "EDIH funding", "recipe for pancakes"):
+        assert fresh.route(text) == router.route(text)
