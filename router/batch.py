@@ -44,7 +44,6 @@ from .errors import InputError
 from .text import MAX_CHARS, clean_for_display
 
 if TYPE_CHECKING:
-    from .results import Decision
     from .routing import Router
 
 __all__ = [
@@ -511,29 +510,19 @@ def read_records(
 
 # -- routing ---------------------------------------------------------------------------------
 
-# One routed row as it crosses a process boundary: plain tuples pickle far faster than
-# Decision objects with their evidence and answers, which a batch does not need.
+# One routed row: plain tuples are built and pickled far faster than Decision objects with
+# their evidence and answers, which a batch does not need.
 _Outcome = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...], str]
-
-
-def _outcome(decision: Decision, alternatives: int) -> _Outcome:
-    unit = decision.unit
-    return (
-        decision.decision,
-        unit.id if unit is not None else None,
-        unit.name if unit is not None else None,
-        round(decision.confidence, 4),
-        tuple((a.unit.id, round(a.score, 4)) for a in decision.alternatives[:alternatives]),
-        "; ".join(p.reference for p in decision.provisions),
-    )
 
 
 def outcomes(router: Router, texts: Sequence[str], *, alternatives: int = 3) -> list[_Outcome]:
     """Route ``texts`` (none empty) and keep what a batch writes: the lean per-row outcome.
 
-    Returns ``(decision, unit, unit_name, confidence, alternatives, provisions)`` tuples.
+    Returns ``(decision, unit, unit_name, confidence, alternatives, provisions)`` tuples,
+    the confidence and scores rounded to 4 places, the provisions' references joined by
+    "; " (the values a :class:`~router.results.Decision` of ``route_many`` holds).
     """
-    return [_outcome(d, alternatives) for d in router.route_many(texts, explain=False)]
+    return router._route_rows(texts, alternatives=alternatives)
 
 
 def _routable_error(text: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,6 +45,26 @@ class _Prepared(NamedTuple):  # a tuple: built for every text routed, so cheaply
     corrections: tuple[tuple[str, str], ...]
     matches: tuple[TermMatch, ...]
     truncated: bool
+
+
+#: One routed text as a batch writes it (see :meth:`Router._route_rows`).
+_Row = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...], str]
+
+
+class _Scored(NamedTuple):
+    """A chunk's scores, as plain Python values per row (and the arrays for evidence)."""
+
+    kinds: list[str]
+    first: list[Unit]  # the best in-scope unit
+    second: list[Unit]
+    listed_units: list[list[Unit]]  # the best units, at most MAX_LISTED, best first
+    listed_scores: list[list[float]]
+    confidence: list[float]
+    provisions: list[tuple[Provision, ...]]
+    features: sp.csr_matrix
+    logits: np.ndarray
+    fuzzy: np.ndarray
+    best: np.ndarray
 
 
 class Router:
@@ -136,6 +156,7 @@ class Router:
         self._unit_names = {u.id: u for u in pack.units}
         self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
         self._recent: dict[tuple[str, bool], Decision] = {}
+        self._recent_rows: dict[tuple[str, int], _Row] = {}
         return self
 
     @property
@@ -273,15 +294,38 @@ class Router:
         self._check_fitted()
         single = len(texts) == 1 and offset == 0
         out: list[Decision | None] = [None] * len(texts)
-        # Inquiry logs repeat themselves ("hello", the same form text): a text routed
-        # lately is answered from the cache, and each other distinct text of the chunk is
-        # routed once; Decisions are immutable, so sharing them is safe.
-        recent = self._recent
-        waiting: dict[str, list[int]] = {}  # text -> its positions, in routing order
+        waiting, prepared = self._pending(
+            texts, range(len(texts)), self._recent, explain, out, offset=None if single else offset
+        )
+        if prepared:
+            self._remember(
+                self._recent, explain, waiting, self._decide(prepared, explain=explain), out
+            )
+        return out  # type: ignore[return-value]
+
+    def _pending(
+        self,
+        texts: Sequence[str],
+        indices: Iterable[int],
+        recent: dict[Any, Any],
+        key: object,
+        out: list[Any],
+        *,
+        offset: int | None,
+    ) -> tuple[dict[str, list[int]], list[_Prepared]]:
+        """Answer from the cache what it holds (into ``out``); prepare each other distinct
+        text once. Returns each such text's positions, in the order of the prepared texts.
+
+        Inquiry logs repeat themselves ("hello", the same form text): a text routed lately
+        is answered from the cache, and each other distinct text of a chunk is routed once;
+        results are immutable, so sharing them is safe.
+        """
+        waiting: dict[str, list[int]] = {}
         prepared: list[_Prepared] = []
-        for i, text in enumerate(texts):
+        for i in indices:
+            text = texts[i]
             if isinstance(text, str):
-                hit = recent.get((text, explain))
+                hit = recent.get((text, key))
                 if hit is not None:
                     out[i] = hit
                     continue
@@ -289,21 +333,29 @@ class Router:
                 if positions is not None:
                     positions.append(i)
                     continue
-            prepared.append(self._prepare(text, None if single else offset + i))
+            prepared.append(self._prepare(text, None if offset is None else offset + i))
             waiting[text] = [i]
-        if prepared:
-            routed = self._decide(prepared, explain=explain)
-            if len(recent) + len(routed) > self.cache_size:
-                recent.clear()  # bounded; a clear is cheap and safe across threads
-            for decision, (text, positions) in zip(routed, waiting.items()):
-                for i in positions:
-                    out[i] = decision
-                if len(recent) < self.cache_size:
-                    recent[(text, explain)] = decision
-        return out  # type: ignore[return-value]
+        return waiting, prepared
 
-    def _decide(self, prepared: Sequence[_Prepared], *, explain: bool) -> list[Decision]:
-        """A Decision for each prepared text, scored together."""
+    def _remember(
+        self,
+        recent: dict[Any, Any],
+        key: object,
+        waiting: dict[str, list[int]],
+        results: Sequence[Any],
+        out: list[Any],
+    ) -> None:
+        """Put each result at its text's positions in ``out`` and in the bounded cache."""
+        if len(recent) + len(results) > self.cache_size:
+            recent.clear()  # bounded; a clear is cheap and safe across threads
+        for result, (text, positions) in zip(results, waiting.items()):
+            for i in positions:
+                out[i] = result
+            if len(recent) < self.cache_size:
+                recent[(text, key)] = result
+
+    def _score(self, prepared: Sequence[_Prepared]) -> _Scored:
+        """Score prepared texts together: the decision, units, scores and provisions."""
         features = self.classifier_.transform([p.normalised for p in prepared])
         logits = self.classifier_.decision_function(features)
         fuzzy = np.zeros_like(logits)
@@ -330,21 +382,37 @@ class Router:
                 for kind, first, listed in zip(kinds, first_units, listed_units)
             ],
         )
+        return _Scored(
+            kinds,
+            first_units,  # type: ignore[arg-type]
+            second_units,  # type: ignore[arg-type]
+            listed_units,  # type: ignore[arg-type]
+            listed_scores,
+            confidence.tolist(),
+            provisions,
+            features,
+            logits,
+            fuzzy,
+            best,
+        )
+
+    def _decide(self, prepared: Sequence[_Prepared], *, explain: bool) -> list[Decision]:
+        """A Decision for each prepared text, scored together."""
+        s = self._score(prepared)
         if explain:
-            evidence = self._evidence_many(prepared, features, logits, fuzzy, best)
+            evidence = self._evidence_many(prepared, s.features, s.logits, s.fuzzy, s.best)
         else:
             evidence = [_bare_evidence(p) for p in prepared]
         results = []
         for row, prep in enumerate(prepared):
-            kind = kinds[row]
-            first_unit = first_units[row]
-            assert first_unit is not None
+            kind = s.kinds[row]
+            first_unit = s.first[row]
             unit: Unit | None = None
             if kind == ROUTED:
                 unit = first_unit
                 answer = self.answers_.routed(first_unit)
             elif kind == CLARIFY:
-                answer = self.answers_.clarify(first_unit, second_units[row])  # type: ignore[arg-type]
+                answer = self.answers_.clarify(first_unit, s.second[row])
             else:
                 answer = self.answers_.out_of_scope()
             results.append(
@@ -352,14 +420,52 @@ class Router:
                     text=prep.text,
                     decision=kind,  # type: ignore[arg-type]
                     unit=unit,
-                    confidence=float(confidence[row]),
-                    alternatives=tuple(map(Alternative, listed_units[row], listed_scores[row])),
+                    confidence=s.confidence[row],
+                    alternatives=tuple(map(Alternative, s.listed_units[row], s.listed_scores[row])),
                     evidence=evidence[row],
                     answer=answer,
-                    provisions=provisions[row],
+                    provisions=s.provisions[row],
                 )
             )
         return results
+
+    def _route_rows(self, texts: Sequence[str], *, alternatives: int) -> list[_Row]:
+        """What a batch writes for each text, without building Decisions (for router.batch).
+
+        ``(decision, unit id, unit name, confidence, ((unit id, score), ...), provisions)``
+        with the confidence and scores rounded to 4 places and the provisions' references
+        joined by "; "; the same values as a Decision of :meth:`route_many` holds. Each
+        distinct text of a chunk is scored once, and recent ones come from a cache.
+        """
+        self._check_fitted()
+        out: list[_Row | None] = [None] * len(texts)
+        for start in range(0, len(texts), CHUNK_SIZE):
+            indices = range(start, min(start + CHUNK_SIZE, len(texts)))
+            waiting, prepared = self._pending(
+                texts, indices, self._recent_rows, alternatives, out, offset=0
+            )
+            if not prepared:
+                continue
+            s = self._score(prepared)
+            rows: list[_Row] = []
+            for row in range(len(prepared)):
+                kind = s.kinds[row]
+                unit = s.first[row] if kind == ROUTED else None
+                listed = zip(
+                    s.listed_units[row][:alternatives], s.listed_scores[row][:alternatives]
+                )
+                rows.append(
+                    (
+                        kind,
+                        None if unit is None else unit.id,
+                        None if unit is None else unit.name,
+                        round(s.confidence[row], 4),
+                        tuple((u.id, round(x, 4)) for u, x in listed),
+                        "; ".join([p.reference for p in s.provisions[row]]),
+                    )
+                )
+            self._remember(self._recent_rows, alternatives, waiting, rows, out)
+        return out  # type: ignore[return-value]
 
     def _evidence_many(
         self,

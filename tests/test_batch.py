@@ -351,15 +351,15 @@ def test_run_batch_interrupted_leaves_no_output(
     src = tmp_path / "log.txt"
     src.write_text("\n".join(QUESTIONS * 5) + "\n", encoding="utf-8")
     calls = {"n": 0}
-    real = router.route_many
+    real = router._route_rows
 
-    def route_many_then_ctrl_c(texts, **kwargs):  # type: ignore[no-untyped-def]
+    def route_then_ctrl_c(texts, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
         return real(texts, **kwargs)
 
-    monkeypatch.setattr(router, "route_many", route_many_then_ctrl_c)
+    monkeypatch.setattr(router, "_route_rows", route_then_ctrl_c)
     out = tmp_path / "out.csv"
     with pytest.raises(BatchInterrupted) as info:
         run_batch([str(src)], str(out), router, chunk_size=4)
@@ -387,3 +387,31 @@ def test_worker_csv_lines_equal_iter_csv_of_to_dict(router: Router) -> None:
     assert sum(counts.values()) == len(records) and counts[(ERROR, None)] == 2
     jsonl, _ = _format_chunk(router, list(records), alternatives=2, columns=None)
     assert jsonl == "".join(iter_jsonl(r.to_dict() for r in results))
+
+
+def test_outcomes_hold_what_the_decisions_hold(router: Router) -> None:
+    from router.batch import outcomes
+
+    texts = [
+        *QUESTIONS,
+        "What does Article 50 say about chatbots?",  # provisions
+        "who at the AI Office deals with fines and systemic risk",  # close units
+        "recipe for pancakes",
+        QUESTIONS[0],  # a repeat, answered from the cache
+    ]
+    fresh = Router().fit(router.pack_)
+    for alternatives in (0, 2, 3):
+        got = outcomes(fresh, texts, alternatives=alternatives)
+        want = [
+            (
+                d.decision,
+                d.unit.id if d.unit else None,
+                d.unit.name if d.unit else None,
+                round(d.confidence, 4),
+                tuple((a.unit.id, round(a.score, 4)) for a in d.alternatives[:alternatives]),
+                "; ".join(p.reference for p in d.provisions),
+            )
+            for d in router.route_many(texts)
+        ]
+        assert got == want
+    assert any(row[5] for row in got) and {row[0] for row in got} >= {"routed", "out_of_scope"}
