@@ -15,6 +15,7 @@ MAX_CHARS = 5000
 # line; tab and newline are mapped to spaces rather than kept.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Letters and digits of any script; everything else separates words.
 _WORD = re.compile(r"[^\W_]+")
 
@@ -22,9 +23,10 @@ _WORD = re.compile(r"[^\W_]+")
 def clean_for_display(text: str) -> str:
     """Return ``text`` safe to print: no control characters, whitespace collapsed.
 
-    Lone surrogates (from undecodable bytes) become U+FFFD so the result always encodes.
+    Lone surrogates (one per undecodable byte read with ``errors="surrogateescape"``)
+    become U+FFFD, so the result always encodes.
     """
-    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _SURROGATE.sub("\ufffd", text)
     text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 

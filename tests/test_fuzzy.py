@@ -1,0 +1,88 @@
+"""router.fuzzy: spelling correction to the training vocabulary, key-term matching."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from router.errors import NotFittedError
+from router.fuzzy import TermMatcher
+
+TEXTS = [
+    "who enforces the ai act",
+    "enforcement of the ai act against providers",
+    "systemic risk of frontier models",
+    "evaluation of systemic risk",
+    "funding for robotics research",
+    "the ai act and robotics",
+]
+LABELS = ["rules", "rules", "safety", "safety", "research", "rules"]
+TERMS = {
+    "rules": ["enforcement", "AI Act"],
+    "safety": ["systemic risk", "frontier model"],
+    "research": ["robotics", "GenAI4EU"],
+}
+
+
+@pytest.fixture
+def matcher() -> TermMatcher:
+    return TermMatcher().fit(TEXTS, LABELS, TERMS)
+
+
+def test_unfitted_matcher_says_so() -> None:
+    with pytest.raises(NotFittedError, match="fit"):
+        TermMatcher().correct(["enforcment"])
+
+
+def test_unknown_words_are_corrected_to_the_vocabulary(matcher: TermMatcher) -> None:
+    words, fixes = matcher.correct(["who", "handles", "enforcment", "and", "sistemic", "risk"])
+    assert words == ["who", "handles", "enforcement", "and", "systemic", "risk"]
+    assert fixes == [("enforcment", "enforcement"), ("sistemic", "systemic")]
+
+
+def test_short_numeric_and_far_words_are_left_alone(matcher: TermMatcher) -> None:
+    words, fixes = matcher.correct(["aktt", "2024", "r1sk", "pancakes", "pancakes"])
+    assert words == ["aktt", "2024", "r1sk", "pancakes", "pancakes"]
+    assert fixes == []
+
+
+def test_a_repeated_misspelling_is_corrected_each_time(matcher: TermMatcher) -> None:
+    words, fixes = matcher.correct(["robotcs", "robotcs"])
+    assert words == ["robotics", "robotics"]
+    assert fixes == [("robotcs", "robotics")] * 2
+
+
+def test_spelling_cache_is_bounded() -> None:
+    small = TermMatcher(cache_size=3).fit(TEXTS, LABELS, TERMS)
+    for word in ["enforcmentt", "sistemic", "robotcs", "fundingg", "evaluaton"]:
+        small.correct_word(word)
+        assert len(small.cache_) <= 3
+
+
+def test_multi_word_terms_match_with_what_was_typed(matcher: TermMatcher) -> None:
+    typed = ["who", "tests", "sistemic", "risk", "of", "frontier", "model"]
+    corrected, _ = matcher.correct(typed)
+    found = {(m.unit, m.term): m for m in matcher.match(corrected, typed)}
+    assert set(found) == {("safety", "systemic risk"), ("safety", "frontier model")}
+    risk = found[("safety", "systemic risk")]
+    assert risk.matched == "sistemic risk" and risk.score < 1.0
+    assert found[("safety", "frontier model")].score == 1.0
+
+
+def test_term_weight_is_how_reliably_it_points_to_its_unit(matcher: TermMatcher) -> None:
+    # "robotics" is in one research text and one rules text: (1 + 1) / (2 + 2).
+    robotics = matcher.match(["robotics"], ["robotics"])[0]
+    assert robotics.weight == pytest.approx(0.5)
+    # "systemic risk" is in two safety texts and nowhere else: (2 + 1) / (2 + 2).
+    risk = matcher.match(["systemic", "risk"], ["systemic", "risk"])[0]
+    assert risk.weight == pytest.approx(0.75)
+
+
+def test_unit_scores_combine_matches_as_independent_evidence(matcher: TermMatcher) -> None:
+    words = ["systemic", "risk", "frontier", "model", "robotics"]
+    matches = matcher.match(words, words)
+    scores = matcher.unit_scores(matches, ["rules", "safety", "research", "out"])
+    by_unit = {m.term: m.score * m.weight for m in matches}
+    want_safety = 1 - (1 - by_unit["systemic risk"]) * (1 - by_unit["frontier model"])
+    assert scores.tolist() == pytest.approx([0.0, want_safety, by_unit["robotics"], 0.0])
+    assert np.all((scores >= 0) & (scores <= 1))
