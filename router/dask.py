@@ -18,43 +18,40 @@ The routed rows are the same, field for field, as those of :func:`router.batch.r
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import glob
-import gzip
-import io
 import logging
-import mmap
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .batch import (
     ADDED_FIELDS,
+    BLOCK_SIZE,
     ERROR,
     OVERFLOW,
     BatchInterrupted,
     Record,
-    Result,
     Summary,
     Tally,
+    _count_block,
     _csv_line,
-    _format_chunk,
+    _format_block,
     _prepare_chunk,
     _results,
     atomic_output,
+    block_records,
     detect_format,
     detect_text_column,
     iter_csv,
     iter_jsonl,
+    numbered_blocks,
     outcomes,
+    output_columns,
     output_format_for,
-    read_csv,
-    read_jsonl,
-    read_text,
+    split_blocks,
 )
 from .errors import InputError
 
@@ -161,148 +158,6 @@ def route_dataframe(
     for name in ADDED_FIELDS:
         meta[name] = pd.Series([], dtype="float64" if name == "confidence" else object)
     return df.map_partitions(_route_partition, shipped, text_column, alternatives, meta=meta)
-
-
-#: Bytes per block of a CSV, JSON Lines or text input on the Dask engine: some 25,000
-#: inquiries, enough work per task, small enough to keep every worker busy on a modest log.
-BLOCK_SIZE = 4 << 20
-
-
-@dataclass(frozen=True)
-class Block:
-    """A run of whole records of one input file, for one Dask task.
-
-    ``start``/``end`` are byte offsets (``end`` None: to the end, and the whole file when it
-    is gzipped); ``header`` is the CSV header line's bytes, put in front of the block;
-    ``first_line`` is the file line the block starts on; ``first_row`` is the number of its
-    first record, known once the blocks before it are counted.
-    """
-
-    path: str
-    fmt: str
-    start: int
-    end: int | None
-    header: bytes = b""
-    first_line: int = 1
-    first_row: int = 1
-
-
-def _ascii_compatible(encoding: str) -> bool:
-    # Blocks are cut at newline bytes and quotes are counted as bytes: that needs an
-    # encoding where both are the ASCII bytes and never part of another character.
-    try:
-        return '"\n'.encode(codecs.lookup(encoding).name) == b'"\n' and not codecs.lookup(
-            encoding
-        ).name.startswith(("utf-16", "utf-32"))
-    except LookupError as exc:
-        raise InputError(f"unknown encoding {encoding!r}; try --encoding=latin-1") from exc
-
-
-def split_blocks(
-    path: str, fmt: str, *, encoding: str = "utf-8", size: int = BLOCK_SIZE
-) -> list[Block]:
-    """Cut an input file into blocks of whole records of about ``size`` bytes.
-
-    A CSV newline ends a record only outside quotes, and a position is inside quotes
-    exactly when an odd number of quote characters precede it (an escaped quote is two),
-    so the cuts are found by counting quote bytes, without parsing. JSON Lines and text
-    records are lines. A gzipped file, or one in an encoding that is not ASCII-compatible,
-    is one block.
-
-    Raises:
-        InputError: the file cannot be read.
-    """
-    if path.lower().endswith(".gz") or not _ascii_compatible(encoding):
-        return [Block(path, fmt, 0, None)]
-    try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size == 0:
-                return []
-            # Mapped, not read: the client only counts bytes, whatever the file's size.
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                return _cut(data, path, fmt, size)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def _cut(data: mmap.mmap, path: str, fmt: str, size: int) -> list[Block]:
-    header, start = b"", 0
-    if fmt == "csv":
-        start = _record_end(data, 0, 0)
-        header = data[:start]
-    blocks: list[Block] = []
-    line = header.count(b"\n") + 1
-    end = len(data)
-    while start < end:
-        cut = min(start + size, end)
-        if cut < end:
-            if fmt == "csv":  # the block's start is outside quotes
-                cut = _record_end(data, cut, data[start:cut].count(b'"') % 2)
-            else:
-                newline = data.find(b"\n", cut)
-                cut = end if newline < 0 else newline + 1
-        blocks.append(Block(path, fmt, start, cut, header, first_line=line))
-        line += data[start:cut].count(b"\n")
-        start = cut
-    return blocks
-
-
-def _record_end(data: mmap.mmap, pos: int, parity: int) -> int:
-    """The offset after the first newline at or after ``pos`` that is outside quotes,
-    ``parity`` being the parity of the quotes from the block's start to ``pos``; the end
-    if there is none."""
-    while True:
-        newline = data.find(b"\n", pos)
-        if newline < 0:
-            return len(data)
-        parity = (parity + data[pos:newline].count(b'"')) % 2
-        pos = newline + 1
-        if parity == 0:
-            return pos
-
-
-def block_records(
-    block: Block, *, text_column: str | None, text_field: str, encoding: str
-) -> Iterator[Record]:
-    """The records of one block, numbered from its ``first_row``, read by the local readers."""
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    if block.end is None:
-        opener = gzip.open if block.path.lower().endswith(".gz") else open
-        with opener(block.path, "rb") as f:
-            data = f.read()
-    else:
-        with open(block.path, "rb") as f:
-            f.seek(block.start)
-            data = block.header + f.read(block.end - block.start)
-    text = io.StringIO(data.decode(codec, "surrogateescape"), newline="")
-    if block.fmt == "csv":
-        # The header is put in front, so the block's lines start one before its first.
-        return read_csv(
-            text,
-            text_column=text_column,
-            encoding=encoding,
-            source=block.path,
-            first_row=block.first_row,
-            first_line=block.first_line - (1 if block.start > 0 else 0),
-        )
-    if block.fmt == "jsonl":
-        return read_jsonl(text, text_field=text_field, encoding=encoding, first_row=block.first_row)
-    return read_text(text, encoding=encoding, first_row=block.first_row)
-
-
-def _count_block(block: Block, options: dict[str, Any]) -> int:
-    return sum(1 for _ in block_records(block, **options))
-
-
-def _format_block(
-    router: Router,
-    block: Block,
-    options: dict[str, Any],
-    alternatives: int,
-    columns: list[str] | None,
-) -> tuple[str, Any]:
-    records = list(block_records(block, **options))
-    return _format_chunk(router, records, alternatives=alternatives, columns=columns)
 
 
 def _read_frame(dd: ModuleType, paths: list[str], fmt: str, encoding: str) -> Any:
@@ -442,18 +297,11 @@ def run_dask(
     # The first record, read here: a missing text column fails before anything is written,
     # and CSV output takes its columns from it, as the local engine does.
     first = next(iter(block_records(blocks[0], **options)), None) if blocks else None
-    columns: list[str] | None = None
-    if out_fmt == "csv" and first is not None:
-        columns = list(Result(first.row, first.fields, ERROR).to_dict())
-        if OVERFLOW not in columns:
-            columns.append(OVERFLOW)
+    columns = output_columns(first, out_fmt)
     with _client(scheduler, jobs) as client:
         # Rows are numbered across blocks and files: count each block's records first.
         counts = client.gather(client.map(_count_block, blocks, options=options, pure=False))
-        numbered, row = [], 1
-        for block, count in zip(blocks, counts):
-            numbered.append(replace(block, first_row=row))
-            row += count
+        numbered = numbered_blocks(blocks, counts)
         shipped = client.scatter(router, broadcast=True)  # once per worker
         window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
         try:

@@ -128,3 +128,41 @@ def index() -> ProvisionIndex:
     built = load_provisions(corpus)
     assert built is not None
     return built
+
+
+_MESSY_QUESTIONS = [
+    "who fines companies that break the AI Act?",
+    "who handles systemic-risk testing of frontier models?",
+    "Qui finance les usines d'IA et les EDIH ?",
+    "what is the weather in Brussels tomorrow?",
+    "Wer koordiniert die KI-Politik der EU?",
+]
+
+
+def _write_messy_csv(path: Path, rows: int = 400) -> None:
+    """A dirty log: a byte-order mark, quoted line breaks and quotes, surplus and missing
+    cells, a stray quote, blank lines, CRLF endings and an undecodable byte."""
+    lines = ["\ufeffid,unit,message\n"]
+    for i in range(rows):
+        kind = i % 10
+        if kind == 0:
+            lines.append(f'{i},x,"Hello,\nwho fines GPAI providers? ""urgent""\nBye"\n')
+        elif kind == 1:
+            lines.append(f"{i},x,too,many,cells\n")
+        elif kind == 2:
+            lines.append(f'{i},x,"bad "quote" here"\n')
+        elif kind == 3:
+            lines.append(f"{i}\n\n")
+        else:
+            lines.append(
+                f"{i},y,{_MESSY_QUESTIONS[i % len(_MESSY_QUESTIONS)].replace(',', ' ')}\r\n"
+            )
+    path.write_bytes("".join(lines).encode("utf-8") + b"99,z,bad byte \xff here\n")
+
+
+@pytest.fixture
+def messy_csv(tmp_path: Path) -> Path:
+    """A dirty CSV log (see _write_messy_csv) in a temporary folder."""
+    path = tmp_path / "messy.csv"
+    _write_messy_csv(path)
+    return path

@@ -415,3 +415,31 @@ def test_outcomes_hold_what_the_decisions_hold(router: Router) -> None:
         ]
         assert got == want
     assert any(row[5] for row in got) and {row[0] for row in got} >= {"routed", "out_of_scope"}
+
+
+def test_jobs_read_files_in_blocks_and_write_what_one_process_writes(
+    router: Router, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, messy_csv: Path
+) -> None:
+    import router.batch as batch
+
+    monkeypatch.setattr(batch, "LOCAL_BLOCK_SIZE", 300)  # many blocks, cut between records
+    lines = tmp_path / "log.txt"
+    lines.write_bytes(b"who fines GPAI providers?\n\nEDIH\n\xff bad\n")
+    assert batch._in_blocks([str(messy_csv), str(lines)], None, "utf-8")
+    assert not batch._in_blocks(["-"], None, "utf-8")
+    assert not batch._in_blocks([str(messy_csv)], None, "utf-16")
+    seen: list[tuple[int, int]] = []
+    for inputs, out in (([messy_csv], "csv"), ([messy_csv, lines], "jsonl")):
+        one, two = tmp_path / f"one.{out}", tmp_path / f"two.{out}"
+        seen.clear()
+        want = run_batch([str(p) for p in inputs], str(one), router)
+        got = run_batch(
+            [str(p) for p in inputs],
+            str(two),
+            router,
+            jobs=2,
+            on_progress=lambda rows, read: seen.append((rows, read)),
+        )
+        assert two.read_bytes() == one.read_bytes()
+        assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
+        assert seen and seen[-1][0] == got.rows  # progress after each block

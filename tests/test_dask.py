@@ -150,34 +150,14 @@ def test_run_dask_refuses_stdin_and_mixed_formats(router: Router, tmp_path: Path
         run_dask([str(tmp_path / "*.jsonl")], None, router)
 
 
-def write_messy_csv(path: Path, rows: int = 400) -> None:
-    """A dirty log: a byte-order mark, quoted line breaks and quotes, surplus and missing
-    cells, a stray quote, blank lines, CRLF endings and an undecodable byte."""
-    lines = ["\ufeffid,unit,message\n"]
-    for i in range(rows):
-        kind = i % 10
-        if kind == 0:
-            lines.append(f'{i},x,"Hello,\nwho fines GPAI providers? ""urgent""\nBye"\n')
-        elif kind == 1:
-            lines.append(f"{i},x,too,many,cells\n")
-        elif kind == 2:
-            lines.append(f'{i},x,"bad "quote" here"\n')
-        elif kind == 3:
-            lines.append(f"{i}\n\n")
-        else:
-            lines.append(f"{i},y,{QUESTIONS[i % len(QUESTIONS)].replace(',', ' ')}\r\n")
-    path.write_bytes("".join(lines).encode("utf-8") + b"99,z,bad byte \xff here\n")
-
-
 @needs_dask
 @pytest.mark.parametrize("out", ["csv", "jsonl"])
 def test_run_dask_on_dirty_files_writes_what_the_local_engine_writes(
-    client: Any, router: Router, tmp_path: Path, out: str
+    client: Any, router: Router, tmp_path: Path, out: str, messy_csv: Path
 ) -> None:
     from router.dask import run_dask
 
-    messy = tmp_path / "messy.csv"
-    write_messy_csv(messy)
+    messy = messy_csv
     other = tmp_path / "other.csv"
     other.write_text("id,text\n1,EDIH funding\n2,hello,extra\n", encoding="utf-8")
     lines = tmp_path / "log.txt"
@@ -196,14 +176,14 @@ def test_run_dask_on_dirty_files_writes_what_the_local_engine_writes(
         assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
 
 
-def test_blocks_cut_between_records_and_read_the_same_records(tmp_path: Path) -> None:
+def test_blocks_cut_between_records_and_read_the_same_records(
+    tmp_path: Path, messy_csv: Path
+) -> None:
     from dataclasses import replace
 
-    from router.batch import read_records
-    from router.dask import block_records, split_blocks
+    from router.batch import block_records, read_records, split_blocks
 
-    messy = tmp_path / "messy.csv"
-    write_messy_csv(messy)
+    messy = messy_csv
     want = [(r.row, r.fields, r.text, r.error) for r in read_records(str(messy))]
     options = {"text_column": None, "text_field": "text", "encoding": "utf-8"}
     for size in (1, 64, 1000, 1 << 30):
