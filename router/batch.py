@@ -586,6 +586,7 @@ def _cut(data: mmap.mmap, path: str, fmt: str, size: int) -> list[Block]:
     blocks: list[Block] = []
     line = header.count(b"\n") + 1
     end = len(data)
+    released = 0
     while start < end:
         cut = min(start + size, end)
         if cut < end:
@@ -596,6 +597,12 @@ def _cut(data: mmap.mmap, path: str, fmt: str, size: int) -> list[Block]:
                 cut = end if newline < 0 else newline + 1
         blocks.append(Block(path, fmt, start, cut, header, first_line=line))
         line += data[start:cut].count(b"\n")
+        # The pages read so far are dropped from this process (the file stays cached), so
+        # cutting a file of any size holds only about a block of it.
+        done = cut - cut % mmap.PAGESIZE
+        if done > released:
+            data.madvise(mmap.MADV_DONTNEED, released, done - released)
+            released = done
         start = cut
     return blocks
 
