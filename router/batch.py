@@ -650,17 +650,19 @@ def block_records(
     return read_text(text, encoding=encoding, first_row=block.first_row)
 
 
-def _count_block(block: Block, options: dict[str, Any]) -> int:
+def _count_block(block: Block, *, options: dict[str, Any]) -> int:
     return sum(1 for _ in block_records(block, **options))
 
 
 def _format_block(
     router: Router,
     block: Block,
+    *,
     options: dict[str, Any],
     alternatives: int,
     columns: list[str] | None,
-) -> tuple[str, Any]:
+) -> tuple[str, Counter[tuple[str, str | None]]]:
+    """Read, route and format one block (see :func:`_format_chunk`)."""
     records = list(block_records(block, **options))
     return _format_chunk(router, records, alternatives=alternatives, columns=columns)
 
@@ -811,13 +813,9 @@ def route_records(
     flat.
     """
     chunks = (_prepare_chunk(c) for c in _chunks(records, chunk_size))
-    work = functools.partial(_route_texts, alternatives=alternatives)
+    work = functools.partial(outcomes, alternatives=alternatives)
     for chunk, routed in _map_chunks(work, chunks, router, jobs=jobs):
         yield from _results(chunk, routed)
-
-
-def _route_texts(router: Router, texts: list[str], *, alternatives: int) -> list[_Outcome]:
-    return outcomes(router, texts, alternatives=alternatives)
 
 
 def _format_chunk(
@@ -1144,10 +1142,8 @@ def run_batch(
             on_progress=on_progress,
         )
     tally = Tally()
-    bytes_read = [0]
 
     def seen(n: int) -> None:
-        bytes_read[0] = n
         if on_progress is not None:
             on_progress(tally.rows, n)
 
@@ -1233,7 +1229,7 @@ def _run_blocks(
     finally:
         counting.close()
     work = functools.partial(
-        _format_in, options=options, alternatives=alternatives, columns=columns
+        _format_block, options=options, alternatives=alternatives, columns=columns
     )
     read = 0
 
@@ -1249,18 +1245,8 @@ def _run_blocks(
 
 
 def _count_in(router: Router, block: Block, *, options: dict[str, Any]) -> int:
-    return _count_block(block, options)
-
-
-def _format_in(
-    router: Router,
-    block: Block,
-    *,
-    options: dict[str, Any],
-    alternatives: int,
-    columns: list[str] | None,
-) -> tuple[str, Counter[tuple[str, str | None]]]:
-    return _format_block(router, block, options, alternatives, columns)
+    # _map_chunks hands every task the router; counting does not need it.
+    return _count_block(block, options=options)
 
 
 def output_columns(first: Record | None, fmt: str) -> list[str] | None:

@@ -19,6 +19,7 @@ The routed rows are the same, field for field, as those of :func:`router.batch.r
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import logging
 import os
@@ -33,14 +34,15 @@ from .batch import (
     ERROR,
     OVERFLOW,
     BatchInterrupted,
+    Block,
     Record,
     Summary,
     Tally,
     _count_block,
-    _csv_line,
     _format_block,
     _prepare_chunk,
     _results,
+    _write_parts,
     atomic_output,
     block_records,
     detect_format,
@@ -303,30 +305,11 @@ def run_dask(
         counts = client.gather(client.map(_count_block, blocks, options=options, pure=False))
         numbered = numbered_blocks(blocks, counts)
         shipped = client.scatter(router, broadcast=True)  # once per worker
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-        try:
-            with atomic_output(output) as stream:
-                if columns is not None:
-                    stream.write(_csv_line(columns))
-                pending: deque[Any] = deque()
-                for block in numbered:
-                    pending.append(
-                        client.submit(
-                            _format_block,
-                            shipped,
-                            block,
-                            options,
-                            alternatives,
-                            columns,
-                            pure=False,
-                        )
-                    )
-                    if len(pending) >= window:
-                        _write_block(stream, pending.popleft().result(), tally)
-                while pending:
-                    _write_block(stream, pending.popleft().result(), tally)
-        except KeyboardInterrupt as exc:
-            raise BatchInterrupted(tally.rows, target) from exc
+        work = functools.partial(
+            _format_block, options=options, alternatives=alternatives, columns=columns
+        )
+        parts = _in_order(client, work, shipped, numbered)
+        _write_parts(output, None, columns, parts, tally)
     return tally.summary()
 
 
@@ -340,11 +323,25 @@ def _expand(pattern: str) -> list[str]:
     return found
 
 
-def _write_block(stream: Any, block: tuple[str, Any], tally: Tally) -> None:
-    text, counts = block
-    stream.write(text)
-    for (decision, unit), n in counts.items():
-        tally.add(decision, unit, n)
+def _in_order(
+    client: Any, work: Any, router: Any, blocks: Sequence[Block]
+) -> Iterator[tuple[Block, Any]]:
+    """``(block, work(router, block))`` for each block, computed on the cluster and
+    yielded in order, with at most ``2 * workers`` blocks in flight."""
+    window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    pending: deque[tuple[Block, Any]] = deque()
+    try:
+        for block in blocks:
+            pending.append((block, client.submit(work, router, block, pure=False)))
+            if len(pending) >= window:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+    finally:
+        for _, future in pending:
+            future.cancel()
 
 
 def _frame_rows(
