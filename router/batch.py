@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -729,7 +729,6 @@ def _map_chunks(
         return
     router.warm_up()  # built once here, shared by the forked workers
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(router,))
-    pending: deque[tuple[Any, Future[Any]]] = deque()
     try:
         # Forked workers share the parent's pages (the fitted router, the libraries) until
         # something writes to them, and the cyclic GC writes to every object it scans.
@@ -740,16 +739,31 @@ def _map_chunks(
             pool.submit(int)
         finally:
             gc.unfreeze()
-        for kept, sent in items:
-            pending.append((kept, pool.submit(_in_worker, work, sent)))
-            if len(pending) >= 2 * jobs:
+        submitted = ((kept, pool.submit(_in_worker, work, sent)) for kept, sent in items)
+        yield from in_order(submitted, window=2 * jobs)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def in_order(submitted: Iterable[tuple[Any, Any]], *, window: int) -> Iterator[tuple[Any, Any]]:
+    """``(kept, future.result())`` for each ``(kept, future)``, in order.
+
+    ``submitted`` is lazy, so at most ``window`` futures (concurrent.futures or Dask) are in
+    flight and memory stays flat; those still pending are cancelled if this stops early.
+    """
+    pending: deque[tuple[Any, Any]] = deque()
+    try:
+        for item in submitted:
+            pending.append(item)
+            if len(pending) >= window:
                 done, future = pending.popleft()
                 yield done, future.result()
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for _, future in pending:
+            future.cancel()
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

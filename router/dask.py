@@ -23,7 +23,6 @@ import functools
 import glob
 import logging
 import os
-from collections import deque
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,6 @@ from .batch import (
     ERROR,
     OVERFLOW,
     BatchInterrupted,
-    Block,
     Record,
     Summary,
     Tally,
@@ -47,6 +45,7 @@ from .batch import (
     block_records,
     detect_format,
     detect_text_column,
+    in_order,
     iter_csv,
     iter_jsonl,
     numbered_blocks,
@@ -308,7 +307,8 @@ def run_dask(
         work = functools.partial(
             _format_block, options=options, alternatives=alternatives, columns=columns
         )
-        parts = _in_order(client, work, shipped, numbered)
+        submitted = ((b, client.submit(work, shipped, b, pure=False)) for b in numbered)
+        parts = in_order(submitted, window=_window(client))
         _write_parts(output, None, columns, parts, tally)
     return tally.summary()
 
@@ -323,25 +323,9 @@ def _expand(pattern: str) -> list[str]:
     return found
 
 
-def _in_order(
-    client: Any, work: Any, router: Any, blocks: Sequence[Block]
-) -> Iterator[tuple[Block, Any]]:
-    """``(block, work(router, block))`` for each block, computed on the cluster and
-    yielded in order, with at most ``2 * workers`` blocks in flight."""
-    window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-    pending: deque[tuple[Block, Any]] = deque()
-    try:
-        for block in blocks:
-            pending.append((block, client.submit(work, router, block, pure=False)))
-            if len(pending) >= window:
-                done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
-    finally:
-        for _, future in pending:
-            future.cancel()
+def _window(client: Any) -> int:
+    """Blocks in flight: two per worker, enough to keep each busy, few enough for memory."""
+    return 2 * max(1, len(client.scheduler_info().get("workers", {})))
 
 
 def _frame_rows(
@@ -349,19 +333,8 @@ def _frame_rows(
 ) -> Iterator[dict[str, Any]]:
     """The routed rows of a Dask DataFrame, partition by partition, in order."""
     routed = route_dataframe(df, column, router=router, alternatives=alternatives)
-    parts = routed.to_delayed()
-    window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-    pending: deque[Any] = deque()
-    queue = iter(parts)
-    for part in queue:
-        pending.append(client.compute(part))
-        if len(pending) >= window:
-            break
-    while pending:
-        frame = pending.popleft().result()
-        nxt = next(queue, None)
-        if nxt is not None:
-            pending.append(client.compute(nxt))
+    submitted = ((None, client.compute(part)) for part in routed.to_delayed())
+    for _, frame in in_order(submitted, window=_window(client)):
         for row in frame.to_dict("records"):
             tally.add(row["decision"], row["unit"] if row["decision"] != ERROR else None)
             yield row
