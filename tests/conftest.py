@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import QUESTIONS as SAMPLES
 
 from router import Router
 from router.pack import bundled_dirs
 from router.provisions import ProvisionIndex, load_provisions
+
+#: The questions the dirty log of messy_csv cycles through.
+QUESTIONS = SAMPLES[:5]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -130,15 +134,6 @@ def index() -> ProvisionIndex:
     return built
 
 
-_MESSY_QUESTIONS = [
-    "who fines companies that break the AI Act?",
-    "who handles systemic-risk testing of frontier models?",
-    "Qui finance les usines d'IA et les EDIH ?",
-    "what is the weather in Brussels tomorrow?",
-    "Wer koordiniert die KI-Politik der EU?",
-]
-
-
 def _write_messy_csv(path: Path, rows: int = 400) -> None:
     """A dirty log: a byte-order mark, quoted line breaks and quotes, surplus and missing
     cells, a stray quote, blank lines, CRLF endings and an undecodable byte."""
@@ -154,9 +149,7 @@ def _write_messy_csv(path: Path, rows: int = 400) -> None:
         elif kind == 3:
             lines.append(f"{i}\n\n")
         else:
-            lines.append(
-                f"{i},y,{_MESSY_QUESTIONS[i % len(_MESSY_QUESTIONS)].replace(',', ' ')}\r\n"
-            )
+            lines.append(f"{i},y,{QUESTIONS[i % len(QUESTIONS)].replace(',', ' ')}\r\n")
     path.write_bytes("".join(lines).encode("utf-8") + b"99,z,bad byte \xff here\n")
 
 

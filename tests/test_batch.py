@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from samples import QUESTIONS as SAMPLES
 
 from router import InputError, Router
 from router.batch import (
@@ -31,14 +32,8 @@ from router.batch import (
     run_batch,
 )
 
-QUESTIONS = [
-    "who fines companies that break the AI Act?",
-    "who handles systemic-risk testing of frontier models?",
-    "Qui finance les usines d'IA et les EDIH ?",
-    "what is the weather in Brussels tomorrow?",
-    "Wer koordiniert die KI-Politik der EU?",
-    "AI for climate and health projects",
-]
+#: The tests below count rows and positions of exactly these 6.
+QUESTIONS = SAMPLES[:6]
 
 
 def text_stream(data: bytes, encoding: str = "utf-8") -> io.TextIOWrapper:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import QUESTIONS
 
 from router import InputError, Router
 from router.batch import Record, route_records, run_batch
@@ -19,16 +20,6 @@ needs_dask = pytest.mark.skipif(
     reason="the dask extra is not installed",
 )
 
-QUESTIONS = [
-    "who fines companies that break the AI Act?",
-    "who handles systemic-risk testing of frontier models?",
-    "Qui finance les usines d'IA et les EDIH ?",
-    "what is the weather in Brussels tomorrow?",
-    "Wer koordiniert die KI-Politik der EU?",
-    "AI for climate and health projects",
-    "GenAI4EU calls",
-    "hello",
-]
 # Empty, whitespace, missing and control-only texts among the real ones.
 TEXTS: list[str | None] = [*QUESTIONS * 5, "", "   ", None, "\x00\x01", *QUESTIONS]
 
