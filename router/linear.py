@@ -47,21 +47,93 @@ def char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
     return grams
 
 
-def _tfidf_rows(indices: np.ndarray, lengths: np.ndarray, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear TF-IDF rows, l2-normalised: row i has the next ``lengths[i]`` column
-    ``indices`` (with repeats, which are counted)."""
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
+def _tfidf_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF-IDF rows, l2-normalised, from each occurrence's row and column
+    (repeats are counted); ``idf`` is float32."""
+    n_cols = len(idf)
+    # One sort of (row, column) keys counts the repeats and orders the matrix: NumPy's
+    # vectorised sort of 32-bit keys is several times faster than SciPy's sum_duplicates,
+    # which sorts each row on its own.
+    dtype = np.int32 if n_rows * n_cols < 2**31 else np.int64
+    keys = rows.astype(dtype) * dtype(n_cols) + cols.astype(dtype)
+    keys.sort()
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    unique = keys[starts]
+    repeats = np.empty(len(starts), dtype=np.float32)
+    np.subtract(starts[1:], starts[:-1], out=repeats[:-1], casting="unsafe")
+    repeats[-1:] = len(keys) - starts[-1:]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(unique // n_cols, minlength=n_rows), out=indptr[1:])
     counts = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(lengths), len(idf))
+        ((np.log(repeats) + 1.0).astype(np.float32), (unique % n_cols).astype(np.int32), indptr),
+        shape=(n_rows, n_cols),
     )
-    counts.sum_duplicates()
-    counts.data = (np.log(counts.data) + 1.0).astype(np.float32)
-    counts.data *= idf[counts.indices].astype(np.float32)
+    counts.has_sorted_indices = True
+    counts.data *= idf[counts.indices]
     norms = np.sqrt(np.asarray(counts.power(2).sum(axis=1), dtype=np.float64).ravel())
     norms[norms == 0] = 1.0
     counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(np.float32)
     return counts
+
+
+def _pair_table(vocabulary: dict[str, int]) -> tuple[np.ndarray | None, np.ndarray]:
+    """Each word pair's key (first word's column * vocabulary size + second's), sorted,
+    and the pair's column; None when a pair has a word that is not in the vocabulary."""
+    size = len(vocabulary)
+    keys, cols = [], []
+    for gram, col in vocabulary.items():
+        if " " in gram:
+            first, _, second = gram.partition(" ")
+            a, b = vocabulary.get(first), vocabulary.get(second)
+            if a is None or b is None:
+                return None, np.empty(0, dtype=np.int64)
+            keys.append(a * size + b)
+            cols.append(col)
+    key_array = np.array(keys, dtype=np.int64)
+    order = np.argsort(key_array)
+    return key_array[order], np.array(cols, dtype=np.int64)[order]
+
+
+class _WordTable:
+    """Words seen so far: each one's id, own column, and run of character n-gram columns
+    in one flat pool (arrays, so a chunk's lookups are NumPy indexing)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.own = np.empty(1024, dtype=np.int64)
+        self.start = np.empty(1024, dtype=np.int64)
+        self.size = np.empty(1024, dtype=np.int64)
+        self.pool = np.empty(16384, dtype=np.int32)
+        self._used = 0
+
+    def add(self, word: str, own: int, grams: list[int]) -> int:
+        i = len(self.ids)
+        if i == len(self.own):
+            self.own, self.start, self.size = (
+                np.resize(a, 2 * len(a)) for a in (self.own, self.start, self.size)
+            )
+        end = self._used + len(grams)
+        if end > len(self.pool):
+            self.pool = np.resize(self.pool, max(2 * len(self.pool), end))
+        self.pool[self._used : end] = grams
+        self.own[i], self.start[i], self.size[i] = own, self._used, len(grams)
+        self._used = end
+        self.ids[word] = i
+        return i
+
+
+class _ScoringState:
+    """Lookup state :meth:`LinearTextModel.transform` derives from a fitted model."""
+
+    def __init__(self, vocabulary: dict[str, int], word_idf: np.ndarray, char_idf: np.ndarray):
+        self.vocabulary = vocabulary  # the fitted dict itself: a new fit replaces it
+        self.pair_keys, self.pair_cols = _pair_table(vocabulary)
+        self.word_idf = np.asarray(word_idf).astype(np.float32)
+        self.char_idf = np.asarray(char_idf).astype(np.float32)
+        self.words = _WordTable()
 
 
 class LinearTextModel:
@@ -99,67 +171,80 @@ class LinearTextModel:
     def transform(self, X: Sequence[str]) -> sp.csr_matrix:
         """The feature matrix of normalised texts (words separated by single spaces).
 
-        Each word's columns are computed once and cached: words repeat, and building
-        character n-grams in Python is the dominant cost otherwise.
+        Each word's columns are computed once and kept in flat arrays: words repeat, and
+        building character n-grams in Python is the dominant cost otherwise. Everything
+        after looking the words up is NumPy over the whole chunk.
         """
         self._check_fitted()
-        if not hasattr(self, "_word_cache"):
-            self._word_cache: dict[str, tuple[int, np.ndarray, int]] = {}
-        # Per-token work is the cost here: the chunk's tokens are handled as one flat list
-        # with C-level map() calls, and grouped back into texts with NumPy.
+        state = self._scoring_state()
+        words = state.words
         texts = [text.split() for text in X]
         counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         tokens = list(chain.from_iterable(texts))
-        entries = list(map(self._word_cache.get, tokens))
-        if None in entries:
-            # A new word may occur several times in the chunk: build its entry once.
-            cache = self._word_cache
-            entries = [
-                e if e is not None else cache.get(t) or self._word_entry(t)
-                for t, e in zip(tokens, entries)
-            ]
+        known = words.ids
+        if not known.keys() >= set(tokens):  # set operations: C loops, not Python ones
+            for token in set(tokens).difference(known):
+                self._add_word(words, token)
+        ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         text_of = np.repeat(np.arange(len(texts)), counts)  # each token's text
         # Word block: each token's own column, then the pairs of neighbours in one text.
-        own = np.fromiter((e[0] for e in entries), dtype=np.int64, count=len(entries))
-        pairs = np.fromiter(
-            (
-                -1 if c is None else c
-                for c in map(self.word_vocab_.get, map(" ".join, pairwise(tokens)))
-            ),
-            dtype=np.int64,
-            count=max(len(tokens) - 1, 0),
-        )
+        own = words.own[ids]
+        pairs = self._pair_columns(state, own, tokens)
         pairs[text_of[1:] != text_of[:-1]] = -1  # a pair across two texts is no pair
         rows = np.concatenate([text_of, text_of[1:]])
         cols = np.concatenate([own, pairs])
         keep = cols >= 0
-        rows, cols = rows[keep], cols[keep]
-        order = np.argsort(rows, kind="stable")
-        word = _tfidf_rows(
-            cols[order].astype(np.int32), np.bincount(rows, minlength=len(texts)), self.word_idf_
+        word = _tfidf_rows(rows[keep], cols[keep], len(texts), state.word_idf)
+        # Character block: each token's run of n-gram columns, gathered from the pool.
+        sizes = words.size[ids]
+        ends = np.cumsum(sizes)
+        gather = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            words.start[ids] - (ends - sizes), sizes
         )
-        # Character block: the tokens' n-gram columns are already in text order.
-        gram_counts = np.fromiter((e[2] for e in entries), dtype=np.int64, count=len(entries))
         char = _tfidf_rows(
-            np.concatenate([e[1] for e in entries]) if entries else np.empty(0, dtype=np.int32),
-            np.bincount(text_of, weights=gram_counts, minlength=len(texts)).astype(np.int64),
-            self.char_idf_,
+            np.repeat(text_of, sizes), words.pool[gather], len(texts), state.char_idf
         )
         if self.char_weight != 1.0:
             char.data *= self.char_weight
         return sp.hstack([word, char], format="csr")
 
-    def _word_entry(self, token: str) -> tuple[int, np.ndarray, int]:
-        """A word's own column (-1 if none), its character n-gram columns and their count."""
+    def _scoring_state(self) -> _ScoringState:
+        """What :meth:`transform` builds once per fitted model (again after a new fit)."""
+        state: _ScoringState | None = getattr(self, "_state", None)
+        if state is None or state.vocabulary is not self.word_vocab_:
+            state = self._state = _ScoringState(self.word_vocab_, self.word_idf_, self.char_idf_)
+        elif len(state.words.ids) >= WORD_CACHE_SIZE:  # bound memory on endless streams
+            state.words = _WordTable()
+        return state
+
+    def _add_word(self, words: _WordTable, token: str) -> None:
+        """Add a word's own column (-1 if none) and its character n-gram columns."""
         vocab = self.char_vocab_
         low, high = self.char_ngram_range
         found = map(vocab.get, char_wb_ngrams(token, low, high))
-        chars = np.array([c for c in found if c is not None], dtype=np.int32)
-        entry = (self.word_vocab_.get(token, -1), chars, len(chars))
-        if len(self._word_cache) >= WORD_CACHE_SIZE:  # bound memory on endless streams
-            self._word_cache.clear()
-        self._word_cache[token] = entry
-        return entry
+        words.add(token, self.word_vocab_.get(token, -1), [c for c in found if c is not None])
+
+    def _pair_columns(self, state: _ScoringState, own: np.ndarray, tokens: list[str]) -> np.ndarray:
+        """The column of each pair of neighbouring tokens (-1 if none)."""
+        if state.pair_keys is None:  # a vocabulary with pairs of unknown words: by strings
+            return np.fromiter(
+                (
+                    -1 if c is None else c
+                    for c in map(self.word_vocab_.get, map(" ".join, pairwise(tokens)))
+                ),
+                dtype=np.int64,
+                count=max(len(tokens) - 1, 0),
+            )
+        if len(state.pair_keys) == 0 or len(own) < 2:
+            return np.full(max(len(own) - 1, 0), -1, dtype=np.int64)
+        # Both words of a known pair are known words (the vocabulary is every n-gram seen),
+        # so a pair is found by its two columns in a sorted array, not built as a string.
+        first, second = own[:-1], own[1:]
+        keys = first * len(self.word_vocab_) + second
+        at = np.searchsorted(state.pair_keys, keys)
+        at[at == len(state.pair_keys)] = 0
+        hit = (first >= 0) & (second >= 0) & (state.pair_keys[at] == keys)
+        return np.where(hit, state.pair_cols[at], -1)
 
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""

@@ -41,6 +41,48 @@ def test_fast_transform_equals_scikit_learns(fitted: IntentClassifier) -> None:
     assert abs(fitted.transform(texts) - fast).max() == 0
 
 
+def _sklearn_features(model: IntentClassifier, texts: list[str]) -> sp.csr_matrix:
+    return sp.hstack(
+        [model.word_.transform(texts), model.char_weight * model.char_.transform(texts)],
+        format="csr",
+    )
+
+
+def test_transform_follows_a_refit_and_a_full_word_table(
+    fitted: IntentClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [normalise(t) for t in ["who fines GPAI providers", "funding for robots", "hello"]]
+    model = IntentClassifier().fit(
+        ["fines for providers", "robots and funding", "hello there"], ["a", "b", "c"]
+    )
+    before = model.transform(texts)
+    assert abs(before - _sklearn_features(model, texts)).max() < 1e-6
+    # A new fit brings a new vocabulary: the words' columns learned before must go.
+    texts_all, labels = load_pack().training_data()
+    model.fit([normalise(t) for t in texts_all], labels)
+    assert abs(model.transform(texts) - _sklearn_features(model, texts)).max() < 1e-6
+    # Past the word table's cap it starts again, with the same columns.
+    monkeypatch.setattr("router.linear.WORD_CACHE_SIZE", 2)
+    many = [f"{t} extra{i}" for i, t in enumerate(texts * 3)]
+    for start in range(0, len(many), 2):
+        part = many[start : start + 2]
+        assert abs(model.transform(part) - _sklearn_features(model, part)).max() < 1e-6
+        assert len(model._state.words.ids) <= 2 + 2 * 5
+
+
+def test_pairs_of_unknown_words_are_looked_up_as_text() -> None:
+    # A vocabulary trimmed by hand can hold a pair whose words it lacks; transform must
+    # still find the pair (this takes the path that joins the words).
+    model = IntentClassifier().fit(["ai office fines", "robot funding calls"], ["a", "b"])
+    vocab = dict(model.word_vocab_)
+    del vocab["office"]
+    model.word_vocab_ = vocab
+    got = model.transform(["ai office fines"]).toarray()[0]
+    assert model._state.pair_keys is None
+    assert got[model.word_.vocabulary_["office"]] == 0
+    assert got[vocab["ai office"]] > 0 and got[vocab["office fines"]] > 0
+
+
 def test_probabilities_are_a_distribution(fitted: IntentClassifier) -> None:
     proba = fitted.predict_proba(["red teaming of frontier models", "pasta recipe"])
     assert proba.shape == (2, len(fitted.classes_))
