@@ -132,11 +132,13 @@ class TermMatcher:
         self._check_fitted()
         if self.vocabulary_.issuperset(words):  # the usual case, tested in one C call
             return list(words), []
-        # Each unknown word is looked up once, however often it occurs.
+        # Each unknown word is looked up once, however often it occurs; a word corrected
+        # before is read from the cache here, without a method call.
         fixes: dict[str, str] = {}
+        cache, min_length = self.cache_, self.min_length
         for word in set(words).difference(self.vocabulary_):
-            if len(word) >= self.min_length and word.isalpha():
-                fixed = self.correct_word(word)
+            if len(word) >= min_length and word.isalpha():
+                fixed = cache[word] if word in cache else self.correct_word(word)
                 if fixed is not None:
                     fixes[word] = fixed
         if not fixes:
@@ -147,15 +149,21 @@ class TermMatcher:
         """Key terms found in the corrected ``words``; ``original`` is before correction."""
         self._check_fitted()
         lengths = self.lengths_
-        if lengths.keys().isdisjoint(words):  # no word starts a key term: one C call
+        starts = lengths.keys() & words  # the words that start a key term: few, if any
+        if not starts:
             return []
+        # Their positions, found by C-level list searches rather than a loop over words.
+        positions = []
+        for word in starts:
+            i = -1
+            for _ in range(words.count(word)):
+                i = words.index(word, i + 1)
+                positions.append(i)
+        positions.sort()
         terms = self.terms_
         found: dict[tuple[str, str], TermMatch] = {}
-        for i, word in enumerate(words):
-            sizes = lengths.get(word)
-            if sizes is None:  # most words start no key term
-                continue
-            for n in sizes:
+        for i in positions:
+            for n in lengths[words[i]]:
                 term_words = tuple(words[i : i + n])
                 entries = terms.get(term_words)
                 if entries is None:

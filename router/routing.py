@@ -19,7 +19,7 @@ from .pack import Pack, Unit, load_pack
 from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
 from .provisions import Provision, ProvisionIndex, load_provisions
 from .results import Alternative, Decision, Evidence
-from .text import MAX_CHARS, clean_for_display, normalise
+from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
 
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
@@ -284,7 +284,7 @@ class Router:
         if not shown:
             raise InputError(f"the question is empty{where}: type a question about the units' work")
         normalised, corrections, matches = prepare_normalised(
-            self.matcher_, normalise(shown).split()
+            self.matcher_, normalised_words(shown)
         )
         return _Prepared(shown, normalised, corrections, matches, truncated)
 

@@ -6,7 +6,7 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["MAX_CHARS", "clean_for_display", "normalise", "tokens"]
+__all__ = ["MAX_CHARS", "clean_for_display", "normalise", "normalised_words", "tokens"]
 
 #: Questions longer than this are routed on their first ``MAX_CHARS`` characters.
 MAX_CHARS = 5000
@@ -26,6 +26,10 @@ def clean_for_display(text: str) -> str:
     Lone surrogates (one per undecodable byte read with ``errors="surrogateescape"``)
     become U+FFFD, so the result always encodes.
     """
+    if text.isprintable() and "  " not in text:
+        # The usual case, tested in C: no control, format, surrogate or space character
+        # but the plain space (all are "not printable"), and no run of spaces.
+        return text.strip()
     text = _SURROGATE.sub("\ufffd", text)
     text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
@@ -36,6 +40,11 @@ def normalise(text: str) -> str:
 
     "Qu'est-ce que l'AI Office ?" -> "qu est ce que l ai office".
     """
+    return " ".join(normalised_words(text))
+
+
+def normalised_words(text: str) -> list[str]:
+    """The words of :func:`normalise`'s result (without building it and splitting it)."""
     text = text.casefold()
     if not text.isascii():  # most questions are ASCII; skip the per-character work for them
         text = unicodedata.normalize("NFKD", text)
@@ -44,7 +53,7 @@ def normalise(text: str) -> str:
         text = _combining_marks().sub("", text)
         if max(text) > "\uffff":  # the pattern covers the BMP; beyond it, rare, ask each
             text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(_WORD.findall(text))
+    return _WORD.findall(text)
 
 
 @functools.cache

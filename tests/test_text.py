@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from router.text import clean_for_display, normalise, tokens
+from router.text import clean_for_display, normalise, normalised_words, tokens
 
 
 @pytest.mark.parametrize(
@@ -49,3 +52,34 @@ def test_clean_for_display_makes_lone_surrogates_printable() -> None:
     assert shown == "caf\ufffd ok"  # one replacement for the one bad byte
     assert clean_for_display("a\ud800b") == "a\ufffdb"
     shown.encode("utf-8")  # always encodable
+
+
+# Characters that exercise both paths of clean_for_display: plain text, spaces, every kind
+# of whitespace, controls, bidi and zero-width formats, surrogates, and non-ASCII letters.
+_MIXED = st.text(
+    st.sampled_from(
+        [
+            *"ab Zé1?",
+            *(" ", "\t", "\n", "\r", "\x00", "\x1b", "\x7f", "\x85", "\xa0"),
+            *("\u200b", "\u202e", "\u2066", "\ufeff", "\u3000", "\u2028", "\udc80"),
+            "\U0001f600",
+        ]
+    ),
+    max_size=30,
+)
+
+
+@given(_MIXED)
+@example("a  b ")
+@example(" a\u00a0b")
+@example("\x1b[31mred")
+def test_clean_for_display_fast_path_equals_the_full_cleaning(text: str) -> None:
+    # The full cleaning, written out: the fast path for printable text must agree with it.
+    full = re.sub(r"[\ud800-\udfff]", "\ufffd", text)
+    full = re.sub("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", " ", full)
+    assert clean_for_display(text) == re.sub(r"\s+", " ", full).strip()
+
+
+@given(_MIXED)
+def test_normalised_words_are_normalise_split(text: str) -> None:
+    assert normalised_words(text) == normalise(text).split()
