@@ -438,3 +438,19 @@ def test_jobs_read_files_in_blocks_and_write_what_one_process_writes(
         assert two.read_bytes() == one.read_bytes()
         assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
         assert seen and seen[-1][0] == got.rows  # progress after each block
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+def test_counting_a_block_counts_the_records_it_reads(tmp_path: Path, fmt: str) -> None:
+    from router.batch import _count_block, block_records, split_blocks
+
+    path = tmp_path / f"log.{fmt}"
+    # Blank lines, a lone CR (a line end when read), CRLF, a bad byte, a last line with no
+    # newline: each is a record of its own.
+    path.write_bytes(b'{"text": "a"}\n\n{"text": "b"}\r{"x": 1}\r\n\xff\n[1]\n{"text": "c"}')
+    options = {"text_column": None, "text_field": "text", "encoding": "utf-8"}
+    for size in (1, 10, 1 << 20):
+        for block in split_blocks(str(path), fmt, size=size):
+            assert _count_block(block, options=options) == len(
+                list(block_records(block, **options))
+            )

@@ -172,7 +172,7 @@ def test_blocks_cut_between_records_and_read_the_same_records(
 ) -> None:
     from dataclasses import replace
 
-    from router.batch import block_records, read_records, split_blocks
+    from router.batch import _count_block, block_records, read_records, split_blocks
 
     messy = messy_csv
     want = [(r.row, r.fields, r.text, r.error) for r in read_records(str(messy))]
@@ -182,6 +182,7 @@ def test_blocks_cut_between_records_and_read_the_same_records(
         got, row = [], 1
         for block in blocks:
             records = list(block_records(replace(block, first_row=row), **options))
+            assert _count_block(block, options=options) == len(records)  # the lean count
             row += len(records)
             got += [(r.row, r.fields, r.text, r.error) for r in records]
         assert got == want, size
