@@ -83,6 +83,7 @@ class TermMatcher:
         self.terms_ = dict(self.terms_)
         self.weights_ = self._term_weights(texts, labels)
         self.cache_: dict[str, str | None] = {}
+        self._deletion_index: dict[str, tuple[str, ...]] | None = None  # built on first use
         self._match_cache: dict[tuple[str, tuple[str, ...], str, str], TermMatch] = {}
         return self
 
@@ -104,9 +105,25 @@ class TermMatcher:
             raise NotFittedError("this TermMatcher is not fitted yet; call fit() first")
 
     def correct_word(self, word: str) -> str | None:
-        """The closest vocabulary word to an unknown ``word``, or None."""
+        """The closest vocabulary word to an unknown ``word``, or None.
+
+        The closest is the best rapidfuzz ``ratio`` at or over ``score_cutoff`` among the
+        words one letter shorter, as long, or one letter longer; on a tie, the shorter
+        length, then the first in alphabetical order.
+        """
         if word in self.cache_:
             return self.cache_[word]
+        if self._indexed(len(word)):
+            best = self._nearest_by_deletions(word)
+        else:
+            best = self._nearest_by_scan(word)
+        result = best[0] if best else None
+        if len(self.cache_) >= self.cache_size:
+            self.cache_.clear()
+        self.cache_[word] = result
+        return result
+
+    def _nearest_by_scan(self, word: str) -> tuple[str, float] | None:
         best: tuple[str, float] | None = None
         n = len(word)
         for length in (n - 1, n, n + 1):
@@ -118,11 +135,55 @@ class TermMatcher:
             )
             if hit is not None and (best is None or hit[1] > best[1]):
                 best = (hit[0], hit[1])
-        result = best[0] if best else None
-        if len(self.cache_) >= self.cache_size:
-            self.cache_.clear()
-        self.cache_[word] = result
-        return result
+        return best
+
+    def _indexed(self, n: int) -> bool:
+        """Whether every word that can reach the cutoff against a word of ``n`` letters is
+        within one deletion of it (one letter shorter or longer) or shares a one-deletion
+        form with it (as long): then the deletion index finds all of them.
+
+        ``ratio`` is ``1 - d / (n + m)`` for an insert/delete distance ``d`` of the same
+        parity as ``n + m``; the next distances the index would miss are 3 and 4.
+        """
+        cutoff = self.score_cutoff - 1e-6  # a score exactly at the cutoff: scan instead
+        return n > 1 and all(
+            100 * (1 - d / (n + m)) < cutoff for m, d in ((n - 1, 3), (n, 4), (n + 1, 3))
+        )
+
+    def _nearest_by_deletions(self, word: str) -> tuple[str, float] | None:
+        """:meth:`_nearest_by_scan` for a word short enough for the deletion index: the same
+        result, from a few candidates instead of thousands."""
+        index = self._deletions()
+        vocabulary = self.vocabulary_
+        n = len(word)
+        forms = {word[:i] + word[i + 1 :] for i in range(n)}
+        by_length: dict[int, set[str]] = {n - 1: forms & vocabulary, n: set(), n + 1: set()}
+        for form in (word, *forms):
+            for candidate in index.get(form, ()):
+                if len(candidate) in by_length:
+                    by_length[len(candidate)].add(candidate)
+        best: tuple[str, float] | None = None
+        for length in (n - 1, n, n + 1):
+            for candidate in sorted(by_length[length]):  # first in order wins a tie, as a scan
+                score = fuzz.ratio(word, candidate, score_cutoff=self.score_cutoff)
+                if score and (best is None or score > best[1]):
+                    best = (candidate, score)
+        return best
+
+    def _deletions(self) -> dict[str, tuple[str, ...]]:
+        """Each one-deletion form of the vocabulary's words -> the words it comes from.
+
+        Built on first use, and only for the words the index path can return."""
+        index = self._deletion_index
+        if index is None:
+            forms: dict[str, list[str]] = defaultdict(list)
+            for word in self.vocabulary_:
+                n = len(word)
+                if self._indexed(n - 1) or self._indexed(n) or self._indexed(n + 1):
+                    for form in {word[:i] + word[i + 1 :] for i in range(n)}:
+                        forms[form].append(word)
+            index = self._deletion_index = {k: tuple(v) for k, v in forms.items()}
+        return index
 
     def correct(self, words: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """Replace unknown words by their closest vocabulary word.

@@ -195,8 +195,8 @@ class Router:
         return out
 
     def warm_up(self) -> Router:
-        """Build now what is otherwise built on first use: the AI Act index and the
-        features of every training word.
+        """Build now what is otherwise built on first use: the AI Act index, the spelling
+        index and the features of every training word.
 
         Call it before forking worker processes (``ai-office batch --jobs`` does), so that
         they share these instead of each building its own; a chat or a one-off question
@@ -204,6 +204,7 @@ class Router:
         """
         self._check_fitted()
         _ = self.provision_index
+        self.matcher_._deletions()
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
             self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -50,6 +52,47 @@ def test_a_repeated_misspelling_is_corrected_each_time(matcher: TermMatcher) -> 
     words, fixes = matcher.correct(["robotcs", "robotcs"])
     assert words == ["robotics", "robotics"]
     assert fixes == [("robotcs", "robotics")] * 2
+
+
+def test_the_deletion_index_covers_exactly_the_lengths_it_can() -> None:
+    # At the default cutoff (84) every word within reach of a word of up to 8 letters is
+    # one deletion away; at 9 letters, a 10-letter word 3 edits away scores 84.2.
+    default = TermMatcher()
+    assert [n for n in range(1, 16) if default._indexed(n)] == [2, 3, 4, 5, 6, 7, 8]
+    assert not TermMatcher(score_cutoff=60)._indexed(5)
+
+
+@pytest.mark.parametrize("cutoff", [84.0, 80.0])
+def test_the_deletion_index_finds_what_the_full_scan_finds(cutoff: float) -> None:
+    from router import load_pack
+    from router.text import normalise
+
+    texts, labels = load_pack().training_data()
+    fitted = TermMatcher(score_cutoff=cutoff).fit([normalise(t) for t in texts], labels, {})
+    rng = random.Random(5)
+    vocabulary = sorted(fitted.vocabulary_)
+
+    def edit(word: str) -> str:
+        i = rng.randrange(len(word) + 1)
+        letter = rng.choice("abcdeilnorstuyzé")
+        return rng.choice(
+            [
+                word[:i] + word[i + 1 :],
+                word[:i] + letter + word[i:],
+                word[:i] + letter + word[i + 1 :],
+            ]
+        )
+
+    words = {edit(w) for w in rng.sample(vocabulary, 600)}
+    words |= {edit(edit(w)) for w in rng.sample(vocabulary, 600)}
+    checked = [w for w in words if w not in fitted.vocabulary_ and fitted._indexed(len(w))]
+    assert len(checked) > 200
+    found = 0
+    for word in checked:
+        scanned = fitted._nearest_by_scan(word)
+        assert fitted._nearest_by_deletions(word) == scanned, word
+        found += scanned is not None
+    assert found > 100  # most edits are corrected: the comparison is not of two Nones
 
 
 def test_spelling_cache_is_bounded() -> None:

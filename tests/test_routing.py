@@ -291,6 +291,7 @@ def test_warm_up_builds_the_lazy_parts_and_changes_no_decision(router: Router) -
     assert fresh._provision_index is False  # built on first use
     assert fresh.warm_up() is fresh
     assert fresh._provision_index is not False
+    assert fresh.matcher_._deletion_index
     assert set(fresh.matcher_.vocabulary_) <= set(fresh.classifier_._state.words.ids)
     for text in ("who fines GPAI providers?", "EDIH funding", "recipe for pancakes"):
         assert fresh.route(text) == router.route(text)
