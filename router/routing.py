@@ -274,7 +274,9 @@ class Router:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _prepare(self, text: str, position: int | None) -> _Prepared:
+    def _prepare(self, text: str, position: int | None, *, match: bool = True) -> _Prepared:
+        """Clean, fold and spell-correct a question; find its key terms when ``match``
+        (without evidence to show, they count only when the fuzzy weight is not 0)."""
         where = "" if position is None else f" (item {position})"
         if not isinstance(text, str):
             raise InputError(f"expected the question as text, got {type(text).__name__}{where}")
@@ -285,7 +287,7 @@ class Router:
         if not shown:
             raise InputError(f"the question is empty{where}: type a question about the units' work")
         normalised, corrections, matches = prepare_normalised(
-            self.matcher_, normalised_words(shown)
+            self.matcher_, normalised_words(shown), match=match
         )
         return _Prepared(shown, normalised, corrections, matches, truncated)
 
@@ -296,7 +298,13 @@ class Router:
         single = len(texts) == 1 and offset == 0
         out: list[Decision | None] = [None] * len(texts)
         waiting, prepared = self._pending(
-            texts, range(len(texts)), self._recent, explain, out, offset=None if single else offset
+            texts,
+            range(len(texts)),
+            self._recent,
+            explain,
+            out,
+            offset=None if single else offset,
+            match=explain or self.policy_.fuzzy_weight != 0,
         )
         if prepared:
             self._remember(
@@ -313,6 +321,7 @@ class Router:
         out: list[Any],
         *,
         offset: int | None,
+        match: bool = True,
     ) -> tuple[dict[str, list[int]], list[_Prepared]]:
         """Answer from the cache what it holds (into ``out``); prepare each other distinct
         text once. Returns each such text's positions, in the order of the prepared texts.
@@ -334,7 +343,9 @@ class Router:
                 if positions is not None:
                     positions.append(i)
                     continue
-            prepared.append(self._prepare(text, None if offset is None else offset + i))
+            prepared.append(
+                self._prepare(text, None if offset is None else offset + i, match=match)
+            )
             waiting[text] = [i]
         return waiting, prepared
 
@@ -443,7 +454,13 @@ class Router:
         for start in range(0, len(texts), CHUNK_SIZE):
             indices = range(start, min(start + CHUNK_SIZE, len(texts)))
             waiting, prepared = self._pending(
-                texts, indices, self._recent_rows, alternatives, out, offset=0
+                texts,
+                indices,
+                self._recent_rows,
+                alternatives,
+                out,
+                offset=0,
+                match=self.policy_.fuzzy_weight != 0,
             )
             if not prepared:
                 continue
@@ -549,11 +566,12 @@ def match_unit(
 
 
 def prepare_normalised(
-    matcher: TermMatcher, words: list[str]
+    matcher: TermMatcher, words: list[str], *, match: bool = True
 ) -> tuple[str, tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
-    """Spell-correct normalised words and find key terms: the text the classifier sees."""
+    """Spell-correct normalised words and find key terms (unless not ``match``): the text
+    the classifier sees."""
     corrected, corrections = matcher.correct(words)
-    matches = matcher.match(corrected, words)
+    matches = matcher.match(corrected, words) if match else ()
     return " ".join(corrected), tuple(corrections), tuple(matches)
 
 

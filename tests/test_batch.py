@@ -384,8 +384,10 @@ def test_worker_csv_lines_equal_iter_csv_of_to_dict(router: Router) -> None:
     assert jsonl == "".join(iter_jsonl(r.to_dict() for r in results))
 
 
-def test_outcomes_hold_what_the_decisions_hold(router: Router) -> None:
+@pytest.mark.parametrize("fuzzy_weight", [None, 0.3])
+def test_outcomes_hold_what_the_decisions_hold(router: Router, fuzzy_weight: float | None) -> None:
     from router.batch import outcomes
+    from router.policy import Policy
 
     texts = [
         *QUESTIONS,
@@ -394,7 +396,9 @@ def test_outcomes_hold_what_the_decisions_hold(router: Router) -> None:
         "recipe for pancakes",
         QUESTIONS[0],  # a repeat, answered from the cache
     ]
-    fresh = Router().fit(router.pack_)
+    # With a fuzzy weight, key terms count and must be looked for (the bundled pack's is 0).
+    policy = None if fuzzy_weight is None else Policy(fuzzy_weight=fuzzy_weight)
+    fresh = Router(policy=policy).fit(router.pack_)
     for alternatives in (0, 2, 3):
         got = outcomes(fresh, texts, alternatives=alternatives)
         want = [
@@ -406,7 +410,7 @@ def test_outcomes_hold_what_the_decisions_hold(router: Router) -> None:
                 tuple((a.unit.id, round(a.score, 4)) for a in d.alternatives[:alternatives]),
                 "; ".join(p.reference for p in d.provisions),
             )
-            for d in router.route_many(texts)
+            for d in Router(policy=policy).fit(router.pack_).route_many(texts)
         ]
         assert got == want
     assert any(row[5] for row in got) and {row[0] for row in got} >= {"routed", "out_of_scope"}

@@ -245,8 +245,17 @@ def test_out_of_scope_questions_get_only_named_provisions(router: Router) -> Non
     assert [p.reference for p in named.provisions][:1] == ["Article 50"]
 
 
-def test_route_many_without_explaining_decides_the_same(router: Router) -> None:
+@pytest.mark.parametrize("fuzzy_weight", [None, 0.3])
+def test_route_many_without_explaining_decides_the_same(
+    router: Router, fuzzy_weight: float | None
+) -> None:
+    # The bundled pack's fitted fuzzy weight is 0, so key terms do not count and are not
+    # looked for without evidence to show; with a weight they must be.
+    if fuzzy_weight is not None:
+        policy = Policy(temperature=router.policy_.temperature, fuzzy_weight=fuzzy_weight)
+        router = Router(policy=policy).fit(router.pack_)
     texts = [c["text"] for c in GOLDEN] + [
+        "EDIH GenAI4EU the ai office systemic risk",
         "Article 50 transparency for chatbots",
         "🙂🙂",
         "Who fines GPAI providers? " + "blah " * 2000,
