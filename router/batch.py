@@ -635,7 +635,9 @@ def _record_end(data: mmap.mmap, pos: int, parity: int) -> int:
 def _block_text(block: Block, encoding: str) -> io.StringIO:
     """A block's text (after the header line put in front, for CSV), ready to read."""
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    if block.end is None:
+    if block.end is None and "://" in block.path:
+        data = _read_url(block.path)
+    elif block.end is None:
         opener = gzip.open if block.path.lower().endswith(".gz") else open
         with opener(block.path, "rb") as f:
             data = f.read()
@@ -644,6 +646,20 @@ def _block_text(block: Block, encoding: str) -> io.StringIO:
             f.seek(block.start)
             data = block.header + f.read(block.end - block.start)
     return io.StringIO(data.decode(codec, "surrogateescape"), newline="")
+
+
+def _read_url(url: str) -> bytes:
+    """The bytes of a file at a URL (``s3://``, ``gs://``, ``file://``...), gunzipped by
+    suffix, through fsspec (installed with the Dask extra; s3fs or gcsfs for the cloud)."""
+    try:
+        import fsspec
+
+        with fsspec.open(url, "rb", compression="infer") as f:
+            return f.read()  # type: ignore[no-any-return]
+    except ImportError as exc:
+        raise InputError(f"cannot read {url}: {exc}; install the package it names") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {url}: {exc}") from exc
 
 
 def block_records(

@@ -33,6 +33,7 @@ from .batch import (
     ERROR,
     OVERFLOW,
     BatchInterrupted,
+    Block,
     Record,
     Summary,
     Tally,
@@ -161,37 +162,9 @@ def route_dataframe(
     return df.map_partitions(_route_partition, shipped, text_column, alternatives, meta=meta)
 
 
-def _read_frame(dd: ModuleType, paths: list[str], fmt: str, encoding: str) -> Any:
-    """A Dask DataFrame of Parquet, or of CSV / JSON Lines at URLs (s3://...) that the
-    block reader cannot map: pandas parses those, so a malformed CSV line stops the run."""
-    compressed = any(p.lower().endswith(".gz") for p in paths)
-    # A gzip stream cannot be split, so a compressed file is one partition.
-    blocksize = None if compressed else "4MB"
-    if fmt == "csv":
-        return dd.read_csv(
-            paths,
-            dtype=object,
-            keep_default_na=False,
-            encoding=encoding,
-            blocksize=blocksize,
-            compression="infer",
-        )
-    if fmt == "jsonl":
-        return dd.read_json(
-            paths,
-            lines=True,
-            orient="records",
-            dtype=False,
-            encoding=encoding,
-            blocksize=blocksize,
-            compression="infer",
-        )
-    if fmt == "parquet":
-        return dd.read_parquet(paths)
-    raise InputError(
-        f"the Dask engine reads {fmt} only from local or shared files, not URLs; "
-        "copy them to a path the workers can open"
-    )
+def _read_frame(dd: ModuleType, paths: list[str]) -> Any:
+    """A Dask DataFrame of Parquet files (local or at URLs)."""
+    return dd.read_parquet(paths)
 
 
 @contextlib.contextmanager
@@ -248,9 +221,10 @@ def run_dask(
     (:func:`split_blocks`) that the workers read with the local engine's readers, route and
     format, so the output is the same, byte for byte, as :func:`router.batch.run_batch`'s:
     malformed rows become error rows, quoted line breaks stay inside their row, and rows are
-    numbered across the files. Parquet, and inputs at URLs (``s3://...``), are read by Dask
-    and routed with :func:`route_dataframe`; there pandas parses CSV, and a malformed line
-    stops the run. Quoted globs (``'logs/*.csv'``) are expanded, in name order. Results
+    numbered across the files. A file at a URL (``s3://...``, through fsspec) is one
+    block, read whole by a worker. Parquet is read by Dask and routed with
+    :func:`route_dataframe`. Quoted globs (``'logs/*.csv'``, local or at URLs) are
+    expanded, in name order. Results
     come back in order, at most ``2 * workers`` blocks at a time, and are written
     atomically when ``output`` is a file.
 
@@ -262,6 +236,7 @@ def run_dask(
     _dask, dd = _require()
     if "-" in inputs:
         raise InputError("the Dask engine cannot read stdin; give file names")
+    inputs = [p for pattern in inputs for p in _expand(pattern)]
     formats = {input_format or detect_format(p) for p in inputs}
     if len(formats) != 1:
         raise InputError("the Dask engine reads inputs of one format at a time")
@@ -269,11 +244,9 @@ def run_dask(
     out_fmt = output_format_for(output, output_format)
     tally = Tally()
     target = output if output not in (None, "-") else None
-    inputs = [p for pattern in inputs for p in _expand(pattern)]
-    if fmt == "parquet" or any("://" in p for p in inputs):
-        df = _read_frame(dd, list(inputs), fmt, encoding)
-        column = text_field if fmt == "jsonl" else text_column
-        column = column or detect_text_column([str(c) for c in df.columns])
+    if fmt == "parquet":
+        df = _read_frame(dd, list(inputs))
+        column = text_column or detect_text_column([str(c) for c in df.columns])
         if column is None:
             raise InputError(
                 f"no text column (columns: {', '.join(map(str, df.columns))}); "
@@ -292,7 +265,14 @@ def run_dask(
     if fmt not in ("csv", "jsonl", "text"):
         raise InputError(f"the Dask engine reads CSV, JSON Lines, text and Parquet, not {fmt}")
     blocks = [
-        b for path in inputs for b in split_blocks(path, fmt, encoding=encoding, size=block_size)
+        b
+        for path in inputs
+        # A file at a URL is one block, read whole by one worker (cut it into files to spread it).
+        for b in (
+            [Block(path, fmt, 0, None)]
+            if "://" in path
+            else split_blocks(path, fmt, encoding=encoding, size=block_size)
+        )
     ]
     options = {"text_column": text_column, "text_field": text_field, "encoding": encoding}
     # The first record, read here: a missing text column fails before anything is written,
@@ -314,10 +294,28 @@ def run_dask(
 
 
 def _expand(pattern: str) -> list[str]:
-    """A quoted glob ('logs/*.csv') as its files, sorted; anything else as it is."""
-    if "://" in pattern or os.path.exists(pattern) or not glob.has_magic(pattern):
+    """A quoted glob ('logs/*.csv', 's3://bucket/logs/*.csv') as its files, sorted; a
+    local path or a URL as it is (a URL must exist)."""
+    if "://" in pattern:
+        return _expand_url(pattern)
+    if os.path.exists(pattern) or not glob.has_magic(pattern):
         return [pattern]
     found = sorted(glob.glob(pattern))
+    if not found:
+        raise InputError(f"no file matches {pattern}")
+    return found
+
+
+def _expand_url(pattern: str) -> list[str]:
+    import fsspec
+
+    try:
+        fs, _, paths = fsspec.get_fs_token_paths(pattern)
+        found = sorted(fs.unstrip_protocol(p) for p in paths if fs.isfile(p))
+    except ImportError as exc:
+        raise InputError(f"cannot read {pattern}: {exc}; install the package it names") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {pattern}: {exc}") from exc
     if not found:
         raise InputError(f"no file matches {pattern}")
     return found

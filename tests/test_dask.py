@@ -167,6 +167,33 @@ def test_run_dask_on_dirty_files_writes_what_the_local_engine_writes(
         assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
 
 
+@needs_dask
+def test_run_dask_reads_files_at_urls_with_the_local_readers(
+    client: Any, router: Router, tmp_path: Path, messy_csv: Path
+) -> None:
+    # file:// goes through fsspec as s3:// would: each file one block, read by a worker.
+    import gzip
+
+    from router.dask import run_dask
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.csv").write_bytes(messy_csv.read_bytes())
+    (logs / "b.csv.gz").write_bytes(gzip.compress(b"id,text\n1,EDIH funding\n2,x,extra\n"))
+    local, remote = tmp_path / "local.csv", tmp_path / "dask.csv"
+    want = run_batch([str(logs / "a.csv"), str(logs / "b.csv.gz")], str(local), router)
+    got = run_dask(
+        [f"file://{logs}/*.csv*"], str(remote), router, scheduler=client.scheduler.address
+    )
+    # A malformed row is an error row here too, not the end of the run.
+    assert remote.read_bytes() == local.read_bytes()
+    assert (got.rows, got.errors) == (want.rows, want.errors) and got.errors > 0
+    with pytest.raises(InputError, match="no file matches"):
+        run_dask([f"file://{logs}/*.jsonl"], None, router)
+    with pytest.raises(InputError, match="cannot read"):
+        run_dask([f"nosuchprotocol://{logs}/a.csv"], None, router)
+
+
 def test_blocks_cut_between_records_and_read_the_same_records(
     tmp_path: Path, messy_csv: Path
 ) -> None:
