@@ -72,7 +72,7 @@ def out_of_fold_scores(
         )
         assert [str(c) for c in clf.classes_] == classes
         prepared = [prepare_normalised(fm, normalised[i].split()) for i in held]
-        logits[held] = clf.decision_function([p[0] for p in prepared])
+        logits[held] = clf.decision_function([" ".join(p[0]) for p in prepared])
         fuzzy[held] = np.stack([fm.unit_scores(p[2], classes) for p in prepared])
     return logits, fuzzy, truth, classes
 

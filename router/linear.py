@@ -175,10 +175,13 @@ class LinearTextModel:
         building character n-grams in Python is the dominant cost otherwise. Everything
         after looking the words up is NumPy over the whole chunk.
         """
+        return self.transform_words([text.split() for text in X])
+
+    def transform_words(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """:meth:`transform` of texts already split into words."""
         self._check_fitted()
         state = self._scoring_state()
         words = state.words
-        texts = [text.split() for text in X]
         counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         tokens = list(chain.from_iterable(texts))
         known = words.ids

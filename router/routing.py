@@ -42,6 +42,7 @@ class StaleCalibrationWarning(UserWarning):
 class _Prepared(NamedTuple):  # a tuple: built for every text routed, so cheaply
     text: str
     normalised: str
+    words: list[str]  # the normalised text's words, as the classifier takes them
     corrections: tuple[tuple[str, str], ...]
     matches: tuple[TermMatch, ...]
     truncated: bool
@@ -286,10 +287,10 @@ class Router:
         shown = clean_for_display(text)
         if not shown:
             raise InputError(f"the question is empty{where}: type a question about the units' work")
-        normalised, corrections, matches = prepare_normalised(
+        words, corrections, matches = prepare_normalised(
             self.matcher_, normalised_words(shown), match=match
         )
-        return _Prepared(shown, normalised, corrections, matches, truncated)
+        return _Prepared(shown, " ".join(words), words, corrections, matches, truncated)
 
     def _route_chunk(
         self, texts: Sequence[str], *, offset: int, explain: bool = True
@@ -368,7 +369,7 @@ class Router:
 
     def _score(self, prepared: Sequence[_Prepared]) -> _Scored:
         """Score prepared texts together: the decision, units, scores and provisions."""
-        features = self.classifier_.transform([p.normalised for p in prepared])
+        features = self.classifier_.transform_words([p.words for p in prepared])
         logits = self.classifier_.decision_function(features)
         fuzzy = np.zeros_like(logits)
         for row, prep in enumerate(prepared):
@@ -567,12 +568,12 @@ def match_unit(
 
 def prepare_normalised(
     matcher: TermMatcher, words: list[str], *, match: bool = True
-) -> tuple[str, tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
-    """Spell-correct normalised words and find key terms (unless not ``match``): the text
-    the classifier sees."""
+) -> tuple[list[str], tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
+    """Spell-correct normalised words and find key terms (unless not ``match``): the words
+    the classifier sees, the corrections and the key terms."""
     corrected, corrections = matcher.correct(words)
     matches = matcher.match(corrected, words) if match else ()
-    return " ".join(corrected), tuple(corrections), tuple(matches)
+    return corrected, tuple(corrections), tuple(matches)
 
 
 def fit_models(
