@@ -3,7 +3,8 @@
 A pack is a folder with two sub-folders::
 
     corpus/pack.yaml        name, the out-of-scope intent, reply wording, spelling-correction
-                            settings (``matcher: {score_cutoff, min_length}``)  (optional)
+                            settings (``matcher: {score_cutoff, min_length, max_edits,
+                            edit_min_count}``)  (optional)
     corpus/sources.yaml     source documents: id, file, title, publisher, date, url (optional)
     corpus/units.yaml       units: id, name, aliases, mandate {source, quote} (quote optional)
     intents/<unit>.yaml     unit, terms, examples (a list, or a mapping language -> list)
@@ -119,7 +120,7 @@ class Pack:
     messages: dict[str, str]
     calibration: dict[str, Any] | None
     #: Spelling-correction settings for this pack's term matcher (``score_cutoff``,
-    #: ``min_length``); empty means the matcher's defaults.
+    #: ``min_length``, ``max_edits``, ``edit_min_count``); empty means the matcher's defaults.
     matcher_settings: dict[str, float] = field(default_factory=dict)
 
     def unit(self, unit_id: str) -> Unit:
@@ -248,12 +249,18 @@ def _read_settings(path: Path) -> dict[str, Any]:
         settings["messages"].update({str(k): str(v) for k, v in messages.items()})
     if "matcher" in data:
         matcher = _require(data, "matcher", dict, path)
-        allowed = {"score_cutoff": float, "min_length": int}
+        allowed = {
+            "score_cutoff": float,
+            "min_length": int,
+            "max_edits": int,
+            "edit_min_count": int,
+        }
         for key, value in matcher.items():
             if key not in allowed or isinstance(value, bool) or not isinstance(value, int | float):
                 raise PackError(
                     f"matcher setting {key!r}={value!r} is not allowed; use score_cutoff "
-                    "(0-100) and min_length (letters)",
+                    "(0-100), min_length (letters), max_edits (edits) and edit_min_count "
+                    "(occurrences)",
                     path=path,
                     line=line_of(matcher),
                 )

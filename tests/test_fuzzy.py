@@ -95,6 +95,40 @@ def test_the_deletion_index_finds_what_the_full_scan_finds(cutoff: float) -> Non
     assert found > 100  # most edits are corrected: the comparison is not of two Nones
 
 
+def test_one_edit_under_the_cutoff_goes_to_a_frequent_word_only() -> None:
+    # "modle" and "ridks" are one swap or substitution from "model" and "risks", which
+    # rapidfuzz's ratio scores 80, under the cutoff; "sharp" is one from "share", seen once.
+    texts = ["the model", "a model card", "model risks", "systemic risks", "risks", "share"]
+    fitted = TermMatcher().fit(texts, ["a"] * 6, {})
+    words, fixes = fitted.correct(["modle", "ridks", "sharp"])
+    assert words == ["model", "risks", "sharp"]
+    assert fixes == [("modle", "model"), ("ridks", "risks")]
+    strict = TermMatcher(max_edits=0).fit(texts, ["a"] * 6, {})
+    assert strict.correct(["modle", "ridks"]) == (["modle", "ridks"], [])
+
+
+def test_the_deletion_index_finds_the_one_edit_words_a_scan_finds() -> None:
+    from router import load_pack
+    from router.text import normalise
+
+    texts, labels = load_pack().training_data()
+    fitted = TermMatcher().fit([normalise(t) for t in texts], labels, {})
+    rng = random.Random(7)
+    vocabulary = sorted(fitted.vocabulary_)
+    checked = found = 0
+    for word in rng.sample(vocabulary, 400):
+        i = rng.randrange(len(word) - 1) if len(word) > 1 else 0
+        swap = word[:i] + word[i + 1 : i + 2] + word[i] + word[i + 2 :]
+        typo = rng.choice([word[:i] + rng.choice("aeiorstnz") + word[i + 1 :], swap])
+        if len(typo) < 2 or typo in fitted.vocabulary_ or not fitted._indexed(len(typo)):
+            continue
+        scanned = fitted._edits_by_scan(typo)
+        assert fitted._one_edit_by_deletions(typo) == scanned, typo
+        checked += 1
+        found += len(scanned)
+    assert checked > 100 and found > checked  # each typo is one edit from its word at least
+
+
 def test_spelling_cache_is_bounded() -> None:
     small = TermMatcher(cache_size=3).fit(TEXTS, LABELS, TERMS)
     for word in ["enforcmentt", "sistemic", "robotcs", "fundingg", "evaluaton"]:

@@ -146,13 +146,22 @@ def test_pack_can_set_spelling_correction(make_pack) -> None:
     from router import Router
 
     plain = load_pack(make_pack({"corpus/pack.yaml": "name: Tiny\n"})).fingerprint()
-    settings = "name: Tiny\nmatcher:\n  score_cutoff: 70\n  min_length: 4\n"
+    settings = (
+        "name: Tiny\nmatcher:\n  score_cutoff: 70\n  min_length: 4\n"
+        "  max_edits: 0\n  edit_min_count: 5\n"
+    )
     root = make_pack({"corpus/pack.yaml": settings})  # rewrites the same folder
     pack = load_pack(root)
-    assert pack.matcher_settings == {"score_cutoff": 70.0, "min_length": 4}
+    assert pack.matcher_settings == {
+        "score_cutoff": 70.0,
+        "min_length": 4,
+        "max_edits": 0,
+        "edit_min_count": 5,
+    }
     assert pack.fingerprint() != plain
     router = Router.load(root)
     assert router.matcher_.score_cutoff == 70.0 and router.matcher_.min_length == 4
+    assert router.matcher_.max_edits == 0 and router.matcher_.edit_min_count == 5
 
 
 def test_unknown_matcher_setting_is_refused(make_pack) -> None:
