@@ -743,9 +743,17 @@ def _routable_error(text: str) -> str | None:
 _WORKER_ROUTER: Router | None = None
 
 
+#: A worker's youngest-generation GC threshold (Python's default: 700). Routing allocates
+#: and frees short-lived containers by the million, nearly all freed by reference
+#: counting; collecting them every 700 allocations cost about 6% of a worker's time.
+WORKER_GC_THRESHOLD = 50_000
+
+
 def _init_worker(router: Router) -> None:
     global _WORKER_ROUTER
     _WORKER_ROUTER = router
+    # A worker process is ours, so its collector can be tuned; a caller's process is not.
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     # The terminal sends Ctrl-C to the whole process group; the parent alone decides how to
     # stop, so a worker must not die mid-chunk with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
