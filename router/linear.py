@@ -22,8 +22,9 @@ __all__ = ["MODEL_FILE", "LinearTextModel", "char_wb_ngrams", "softmax"]
 
 MODEL_FILE = "model.npz"
 
-#: Words whose character n-gram columns are kept; logs repeat a small vocabulary.
-WORD_CACHE_SIZE = 200_000
+#: Words whose character n-gram columns are kept (about 350 bytes each); logs repeat a
+#: small vocabulary, and past this many the table starts afresh, so memory stays flat.
+WORD_CACHE_SIZE = 50_000
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -552,10 +552,10 @@ _DEFINITION_HINTS = ("what", "defin", "mean", "count")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "er", "s")
 # "Article 113(a)": a point of an article without numbered paragraphs.
 _ARTICLE_POINT = re.compile(r"(Article \d+)\(([a-z]+)\)")
-# Typed words are an open set: the memo of their terms starts afresh past this size, many
-# times the words a pack's questions and the Act use, so that a long-running router stays
-# small.
-_WORD_MEMO_SIZE = 1 << 16
+# Typed words are an open set: the memo of their terms starts afresh past this size (twice
+# the words of the AI Office pack's training data, five times the Act's terms), so that a
+# long-running router, or a batch worker, stays small.
+_WORD_MEMO_SIZE = 1 << 14
 
 
 @functools.cache
