@@ -903,10 +903,45 @@ def _format_chunk(
     chunk, texts = _prepare_chunk(chunk)
     routed = outcomes(router, texts, alternatives=alternatives)
     if columns is None:
-        results = list(_results(chunk, routed))
-        counts = Counter((r.decision, r.unit) for r in results)
-        return "".join(iter_jsonl(r.to_dict() for r in results)), counts
+        return _jsonl_block(chunk, routed)
     return _csv_block(chunk, routed, columns)
+
+
+def _jsonl_block(
+    chunk: Sequence[Record], routed: Sequence[_Outcome]
+) -> tuple[str, Counter[tuple[str, str | None]]]:
+    """The JSON Lines of a routed chunk, exactly as :func:`iter_jsonl` writes them from
+    :meth:`Result.to_dict`, and the count of each ``(decision, unit)``.
+
+    A routed row's object is encoded up to its confidence, and the alternatives, provisions
+    and error are written after it as text (the encoder's own separators), without
+    building a Result or the alternatives' dicts.
+    """
+    counts: Counter[tuple[str, str | None]] = Counter()
+    encode = _JSON.encode
+    lines = []
+    it = iter(routed)
+    for record in chunk:
+        if record.text is None:
+            result = Result(record.row, record.fields, ERROR, error=record.error)
+            counts[ERROR, None] += 1
+            lines.append(encode({k: _clean_float(v) for k, v in result.to_dict().items()}) + "\n")
+            continue
+        kind, unit, name, confidence, listed, provisions = next(it)
+        counts[kind, unit] += 1
+        head = {
+            f"input_{k}" if k in ADDED_FIELDS else k: _clean_float(v)
+            for k, v in record.fields.items()
+        }
+        head["unit"] = unit
+        head["unit_name"] = name
+        head["decision"] = kind
+        head["confidence"] = _clean_float(confidence)
+        lines.append(
+            f'{encode(head)[:-1]}, "alternatives": {_alternatives_json(listed)}, '
+            f'"provisions": {encode(provisions)}, "error": null}}\n'
+        )
+    return "".join(lines), counts
 
 
 def _csv_block(

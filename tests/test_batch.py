@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -375,13 +376,21 @@ def test_worker_csv_lines_equal_iter_csv_of_to_dict(router: Router) -> None:
         Record(5, {"id": "5", "text": QUESTIONS[2]}, QUESTIONS[2]),  # fewer keys (JSONL)
     ]
     columns = [*Result(1, records[0].fields, ERROR).to_dict(), OVERFLOW]
+    # JSON Lines only: a JSON value that is not text (NaN is written as null), and a
+    # question that cites provisions.
+    article = "What does Article 50 say about chatbots?"
+    json_only = [Record(6, {"id": 6, "score": float("nan"), "text": article}, article)]
     text, counts = _format_chunk(router, list(records), alternatives=2, columns=columns)
     results = list(route_records(records, router, alternatives=2))
     want = "".join(iter_csv([r.to_dict() for r in results], fieldnames=columns, overflow=OVERFLOW))
     assert want.split("\n", 1)[1] == text  # all but the header line
     assert sum(counts.values()) == len(records) and counts[(ERROR, None)] == 2
-    jsonl, _ = _format_chunk(router, list(records), alternatives=2, columns=None)
+    records += json_only
+    jsonl, counts = _format_chunk(router, list(records), alternatives=2, columns=None)
+    results = list(route_records(records, router, alternatives=2))
     assert jsonl == "".join(iter_jsonl(r.to_dict() for r in results))
+    assert counts == Counter((r.decision, r.unit) for r in results)
+    assert '"score": null' in jsonl.splitlines()[-1] and results[-1].provisions
 
 
 @pytest.mark.parametrize("fuzzy_weight", [None, 0.3])
