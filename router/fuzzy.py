@@ -103,7 +103,7 @@ class TermMatcher:
         self.terms_ = dict(self.terms_)
         self.weights_ = self._term_weights(texts, labels)
         self.cache_: dict[str, str | None] = {}
-        self._deletion_index: dict[str, tuple[str, ...]] | None = None  # built on first use
+        self._deletion_index: dict[str, list[str]] | None = None  # built on first use
         self._match_cache: dict[tuple[str, tuple[str, ...], str, str], TermMatch] = {}
         return self
 
@@ -231,19 +231,23 @@ class TermMatcher:
                     best = (candidate, score)
         return best
 
-    def _deletions(self) -> dict[str, tuple[str, ...]]:
+    def _deletions(self) -> dict[str, list[str]]:
         """Each one-deletion form of the vocabulary's words -> the words it comes from.
 
         Built on first use, and only for the words the index path can return."""
         index = self._deletion_index
         if index is None:
+            longest = max(map(len, self.vocabulary_), default=0)
+            indexed = {n for n in range(longest + 2) if self._indexed(n)}
+            # A word of m letters can be returned for words of m - 1, m or m + 1 letters.
+            wanted = {m for m in range(longest + 1) if {m - 1, m, m + 1} & indexed}
             forms: dict[str, list[str]] = defaultdict(list)
             for word in self.vocabulary_:
                 n = len(word)
-                if self._indexed(n - 1) or self._indexed(n) or self._indexed(n + 1):
+                if n in wanted:
                     for form in {word[:i] + word[i + 1 :] for i in range(n)}:
                         forms[form].append(word)
-            index = self._deletion_index = {k: tuple(v) for k, v in forms.items()}
+            index = self._deletion_index = dict(forms)
         return index
 
     def correct(self, words: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -129,9 +129,17 @@ class _WordTable:
 class _ScoringState:
     """Lookup state :meth:`LinearTextModel.transform` derives from a fitted model."""
 
-    def __init__(self, vocabulary: dict[str, int], word_idf: np.ndarray, char_idf: np.ndarray):
+    def __init__(
+        self,
+        vocabulary: dict[str, int],
+        word_idf: np.ndarray,
+        char_idf: np.ndarray,
+        pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         self.vocabulary = vocabulary  # the fitted dict itself: a new fit replaces it
-        self.pair_keys, self.pair_cols = _pair_table(vocabulary)
+        # The pair table comes with a stored model (building it is a loop over the
+        # vocabulary, tens of milliseconds on a large pack), else it is built here.
+        self.pair_keys, self.pair_cols = pairs if pairs is not None else _pair_table(vocabulary)
         self.word_idf = np.asarray(word_idf).astype(np.float32)
         self.char_idf = np.asarray(char_idf).astype(np.float32)
         self.words = _WordTable()
@@ -216,7 +224,14 @@ class LinearTextModel:
         """What :meth:`transform` builds once per fitted model (again after a new fit)."""
         state: _ScoringState | None = getattr(self, "_state", None)
         if state is None or state.vocabulary is not self.word_vocab_:
-            state = self._state = _ScoringState(self.word_vocab_, self.word_idf_, self.char_idf_)
+            stored = getattr(self, "_stored_pairs", None)
+            pairs = stored[1:] if stored is not None and stored[0] is self.word_vocab_ else None
+            state = self._state = _ScoringState(
+                self.word_vocab_,
+                self.word_idf_,
+                self.char_idf_,
+                pairs,  # type: ignore[arg-type]
+            )
         elif len(state.words.ids) >= WORD_CACHE_SIZE:  # bound memory on endless streams
             state.words = _WordTable()
         return state
@@ -316,9 +331,12 @@ class LinearTextModel:
         }
         word_terms = sorted(self.word_vocab_, key=self.word_vocab_.__getitem__)
         char_terms = sorted(self.char_vocab_, key=self.char_vocab_.__getitem__)
+        pair_keys, pair_cols = _pair_table(self.word_vocab_)
+        pairs = {} if pair_keys is None else {"pair_keys": pair_keys, "pair_cols": pair_cols}
         with path.open("wb") as handle:
             np.savez_compressed(
                 handle,
+                **pairs,
                 meta=np.array(json.dumps(meta)),
                 classes=np.asarray(self.classes_, dtype=str),
                 word_terms=np.asarray(word_terms, dtype=str),
@@ -344,6 +362,12 @@ class LinearTextModel:
                 model.char_idf_ = data["char_idf"]
                 model.coef_ = data["coef"]
                 model.intercept_ = data["intercept"]
+                if "pair_keys" in data.files:  # absent from models stored before it was kept
+                    model._stored_pairs = (
+                        model.word_vocab_,
+                        data["pair_keys"],
+                        data["pair_cols"],
+                    )
         except (OSError, ValueError, KeyError) as exc:
             raise PackError(
                 f"cannot read the stored model ({exc}); run 'ai-office calibrate'", path=path

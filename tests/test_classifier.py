@@ -134,6 +134,18 @@ def test_stored_model_round_trips(fitted: IntentClassifier, tmp_path) -> None:
     assert list(loaded.classes_) == list(fitted.classes_)
     feats = loaded.transform(texts[:1])
     assert loaded.top_terms(feats, 0, 0) == fitted.top_terms(fitted.transform(texts[:1]), 0, 0)
+    # The word-pair table is stored with the model and used as it is; a model stored
+    # without it (before it was kept) builds it and gives the same features.
+    assert loaded._scoring_state().pair_keys is loaded._stored_pairs[1]
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if not k.startswith("pair_")}
+    older = tmp_path / "older.npz"
+    np.savez_compressed(older, **arrays)
+    rebuilt, _ = LinearTextModel.load(older)
+    assert not hasattr(rebuilt, "_stored_pairs")
+    pairs_text = [normalise("the ai office and the ai act for general purpose models")]
+    assert abs(rebuilt.transform(pairs_text) - loaded.transform(pairs_text)).max() == 0
+    assert abs(loaded.transform(pairs_text) - fitted.transform(pairs_text)).max() == 0
 
 
 def test_broken_stored_model_is_a_pack_error(tmp_path) -> None:
