@@ -99,7 +99,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator, LinearTextModel):
         self.model_kind_ = kind
         if kind == "svm":
             # liblinear's dual solver is the fast one when features outnumber examples.
-            self.model_ = LinearSVC(C=self.svm_C, class_weight=self.class_weight, dual=True)
+            # A fixed seed for the dual solver's shuffling: the same data gives the same model.
+            self.model_ = LinearSVC(
+                C=self.svm_C, class_weight=self.class_weight, dual=True, random_state=0
+            )
         else:
             from sklearn.linear_model import LogisticRegression  # only this path needs it
 
