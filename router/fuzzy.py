@@ -129,7 +129,9 @@ class TermMatcher:
 
         The closest is the best rapidfuzz ``ratio`` at or over ``score_cutoff`` among the
         words one letter shorter, as long, or one letter longer; on a tie, the shorter
-        length, then the first in alphabetical order.
+        length, then the first in alphabetical order. Failing that, with ``max_edits``, it
+        is the most frequent training word within that many edits (seen at least
+        ``edit_min_count`` times).
         """
         if word in self.cache_:
             return self.cache_[word]
