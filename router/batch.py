@@ -188,7 +188,7 @@ class Result:
         """
         out: dict[str, Any] = {}
         for key, value in self.fields.items():
-            out[f"input_{key}" if key in ADDED_FIELDS else key] = value
+            out[_output_name(key)] = value
         out["unit"] = self.unit
         out["unit_name"] = self.unit_name
         out["decision"] = self.decision
@@ -833,23 +833,33 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
+def _output_name(key: str) -> str:
+    """The output name of an input field: ``input_<name>`` for one named like an added
+    field (a labelled log often has its own ``unit`` column), else the name itself."""
+    return f"input_{key}" if key in ADDED_FIELDS else key
+
+
+def _result(record: Record, outcome: _Outcome | None) -> Result:
+    """A record's Result: an error one for a record with no text, else its ``outcome``."""
+    if outcome is None:
+        return Result(record.row, record.fields, ERROR, error=record.error)
+    kind, unit, name, confidence, alternatives, provisions = outcome
+    return Result(
+        record.row,
+        record.fields,
+        kind,
+        unit,
+        name,
+        confidence,
+        alternatives,
+        provisions=provisions,
+    )
+
+
 def _results(chunk: list[Record], routed: list[_Outcome]) -> Iterator[Result]:
     it = iter(routed)
     for record in chunk:
-        if record.text is None:
-            yield Result(record.row, record.fields, ERROR, error=record.error)
-            continue
-        kind, unit, name, confidence, alternatives, provisions = next(it)
-        yield Result(
-            record.row,
-            record.fields,
-            kind,
-            unit,
-            name,
-            confidence,
-            alternatives,
-            provisions=provisions,
-        )
+        yield _result(record, None if record.text is None else next(it))
 
 
 def _prepare_chunk(chunk: list[Record], *, numbered: bool = True) -> tuple[list[Record], list[str]]:
@@ -923,16 +933,12 @@ def _jsonl_block(
     it = iter(routed)
     for record in chunk:
         if record.text is None:
-            result = Result(record.row, record.fields, ERROR, error=record.error)
             counts[ERROR, None] += 1
-            lines.append(encode({k: _clean_float(v) for k, v in result.to_dict().items()}) + "\n")
+            lines += iter_jsonl([_result(record, None).to_dict()])
             continue
         kind, unit, name, confidence, listed, provisions = next(it)
         counts[kind, unit] += 1
-        head = {
-            f"input_{k}" if k in ADDED_FIELDS else k: _clean_float(v)
-            for k, v in record.fields.items()
-        }
+        head = {_output_name(k): _clean_float(v) for k, v in record.fields.items()}
         head["unit"] = unit
         head["unit_name"] = name
         head["decision"] = kind
@@ -964,15 +970,14 @@ def _csv_block(
     it = iter(routed)
     for record in chunk:
         if record.text is None:
-            result = Result(record.row, record.fields, ERROR, error=record.error)
+            result = _result(record, None)
         else:
-            kind, unit, name, confidence, listed, provisions = next(it)
+            outcome = next(it)
+            kind, unit, name, confidence, listed, provisions = outcome
             keys = tuple(record.fields)
             fit = fits.get(keys)
             if fit is None:
-                fit = fits[keys] = (
-                    plain and [f"input_{k}" if k in ADDED_FIELDS else k for k in keys] == names
-                )
+                fit = fits[keys] = plain and list(map(_output_name, keys)) == names
             if fit:
                 counts[kind, unit] += 1
                 cells = [v if type(v) is str else _cell(v) for v in record.fields.values()]
@@ -988,16 +993,7 @@ def _csv_block(
                 )
                 writer.writerow(cells)
                 continue
-            result = Result(
-                record.row,
-                record.fields,
-                kind,
-                unit,
-                name,
-                confidence,
-                listed,
-                provisions=provisions,
-            )
+            result = _result(record, outcome)
         counts[result.decision, result.unit] += 1
         row = result.to_dict()
         buffer.write("".join(iter_csv([row], fieldnames=columns, overflow=OVERFLOW, header=False)))

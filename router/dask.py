@@ -39,6 +39,7 @@ from .batch import (
     Tally,
     _count_block,
     _format_block,
+    _output_name,
     _prepare_chunk,
     _results,
     _write_parts,
@@ -78,8 +79,8 @@ def _require() -> tuple[ModuleType, ModuleType]:
 
 
 def _renamed(columns: Sequence[str]) -> dict[str, str]:
-    # Same rule as Result.to_dict: an input column named like an added one is kept aside.
-    return {c: f"input_{c}" for c in columns if c in ADDED_FIELDS}
+    # The columns _output_name renames: one named like an added column is kept aside.
+    return {c: _output_name(c) for c in columns if c in ADDED_FIELDS}
 
 
 def _route_partition(
