@@ -193,12 +193,19 @@ class TermMatcher:
         """:meth:`_edits_by_scan` for one edit, from the deletion index: a word one edit
         away is one of ``word``'s deletions, has ``word`` as a deletion, or shares a deletion
         with it (a substitution or a swap; sharing one can also be two edits: checked)."""
+        return {
+            c for c in self._deletion_neighbours(word) if OSA.distance(word, c, score_cutoff=1) <= 1
+        }
+
+    def _deletion_neighbours(self, word: str) -> set[str]:
+        """The vocabulary words that are a deletion of ``word``, have it as a deletion, or
+        share a deletion with it (one letter shorter, longer, or as long)."""
         index = self._deletions()
         forms = {word[:i] + word[i + 1 :] for i in range(len(word))}
         pool = forms & self.vocabulary_
         for form in (word, *forms):
             pool.update(index.get(form, ()))
-        return {c for c in pool if OSA.distance(word, c, score_cutoff=1) <= 1}
+        return pool
 
     def _indexed(self, n: int) -> bool:
         """Whether every word that can reach the cutoff against a word of ``n`` letters is
@@ -216,15 +223,10 @@ class TermMatcher:
     def _nearest_by_deletions(self, word: str) -> tuple[str, float] | None:
         """:meth:`_nearest_by_scan` for a word short enough for the deletion index: the same
         result, from a few candidates instead of thousands."""
-        index = self._deletions()
-        vocabulary = self.vocabulary_
         n = len(word)
-        forms = {word[:i] + word[i + 1 :] for i in range(n)}
-        by_length: dict[int, set[str]] = {n - 1: forms & vocabulary, n: set(), n + 1: set()}
-        for form in (word, *forms):
-            for candidate in index.get(form, ()):
-                if len(candidate) in by_length:
-                    by_length[len(candidate)].add(candidate)
+        by_length: dict[int, list[str]] = {n - 1: [], n: [], n + 1: []}
+        for candidate in self._deletion_neighbours(word):
+            by_length[len(candidate)].append(candidate)
         best: tuple[str, float] | None = None
         for length in (n - 1, n, n + 1):
             for candidate in sorted(by_length[length]):  # first in order wins a tie, as a scan
