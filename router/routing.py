@@ -305,13 +305,18 @@ class Router:
             explain,
             out,
             offset=None if single else offset,
-            match=explain or self.policy_.fuzzy_weight != 0,
+            match=self._needs_terms(explain=explain),
         )
         if prepared:
             self._remember(
                 self._recent, explain, waiting, self._decide(prepared, explain=explain), out
             )
         return out  # type: ignore[return-value]
+
+    def _needs_terms(self, *, explain: bool) -> bool:
+        # Key terms show in the evidence, and count in a decision only through the fuzzy
+        # weight: without evidence and with a weight of 0 they need not be looked for.
+        return explain or self.policy_.fuzzy_weight != 0
 
     def _pending(
         self,
@@ -461,7 +466,7 @@ class Router:
                 alternatives,
                 out,
                 offset=0,
-                match=self.policy_.fuzzy_weight != 0,
+                match=self._needs_terms(explain=False),
             )
             if not prepared:
                 continue
