@@ -84,6 +84,8 @@ ADDED_FIELDS = (
     "confidence",
     "alternatives",
     "provisions",
+    "topic",
+    "referral",
     "error",
 )
 
@@ -168,6 +170,8 @@ class Result:
         alternatives: the best units with their fused scores, best first.
         error: why the row could not be routed, or None.
         provisions: the AI Act provisions cited for the row, "; "-joined ("" for none).
+        topic: the id of the programme, body or instrument the row is about, or None.
+        referral: the id of the referral rule for a row not for the pack, or None.
     """
 
     row: int
@@ -179,6 +183,8 @@ class Result:
     alternatives: tuple[tuple[str, float], ...] = ()
     error: str | None = None
     provisions: str = ""
+    topic: str | None = None
+    referral: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The input fields followed by :data:`ADDED_FIELDS`.
@@ -195,6 +201,8 @@ class Result:
         out["confidence"] = self.confidence
         out["alternatives"] = [{"unit": u, "score": s} for u, s in self.alternatives]
         out["provisions"] = self.provisions
+        out["topic"] = self.topic
+        out["referral"] = self.referral
         out["error"] = self.error
         return out
 
@@ -719,13 +727,16 @@ def _format_block(
 
 # One routed row: plain tuples are built and pickled far faster than Decision objects with
 # their evidence and answers, which a batch does not need.
-_Outcome = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...], str]
+_Outcome = tuple[
+    str, str | None, str | None, float, tuple[tuple[str, float], ...], str, str | None, str | None
+]
 
 
 def outcomes(router: Router, texts: Sequence[str], *, alternatives: int = 3) -> list[_Outcome]:
     """Route ``texts`` (none empty) and keep what a batch writes: the lean per-row outcome.
 
-    Returns ``(decision, unit, unit_name, confidence, alternatives, provisions)`` tuples,
+    Returns ``(decision, unit, unit_name, confidence, alternatives, provisions, topic,
+    referral)`` tuples,
     the confidence and scores rounded to 4 places, the provisions' references joined by
     "; " (the values a :class:`~router.results.Decision` of ``route_many`` holds).
     """
@@ -843,7 +854,7 @@ def _result(record: Record, outcome: _Outcome | None) -> Result:
     """A record's Result: an error one for a record with no text, else its ``outcome``."""
     if outcome is None:
         return Result(record.row, record.fields, ERROR, error=record.error)
-    kind, unit, name, confidence, alternatives, provisions = outcome
+    kind, unit, name, confidence, alternatives, provisions, topic, referral = outcome
     return Result(
         record.row,
         record.fields,
@@ -853,6 +864,8 @@ def _result(record: Record, outcome: _Outcome | None) -> Result:
         confidence,
         alternatives,
         provisions=provisions,
+        topic=topic,
+        referral=referral,
     )
 
 
@@ -936,7 +949,7 @@ def _jsonl_block(
             counts[ERROR, None] += 1
             lines += iter_jsonl([_result(record, None).to_dict()])
             continue
-        kind, unit, name, confidence, listed, provisions = next(it)
+        kind, unit, name, confidence, listed, provisions, topic, referral = next(it)
         counts[kind, unit] += 1
         head = {_output_name(k): _clean_float(v) for k, v in record.fields.items()}
         head["unit"] = unit
@@ -945,7 +958,8 @@ def _jsonl_block(
         head["confidence"] = _clean_float(confidence)
         lines.append(
             f'{encode(head)[:-1]}, "alternatives": {_alternatives_json(listed)}, '
-            f'"provisions": {encode(provisions)}, "error": null}}\n'
+            f'"provisions": {encode(provisions)}, "topic": {encode(topic)}, '
+            f'"referral": {encode(referral)}, "error": null}}\n'
         )
     return "".join(lines), counts
 
@@ -973,7 +987,7 @@ def _csv_block(
             result = _result(record, None)
         else:
             outcome = next(it)
-            kind, unit, name, confidence, listed, provisions = outcome
+            kind, unit, name, confidence, listed, provisions, topic, referral = outcome
             keys = tuple(record.fields)
             fit = fits.get(keys)
             if fit is None:
@@ -988,6 +1002,8 @@ def _csv_block(
                     _clean_float(confidence),
                     _alternatives_json(listed),
                     provisions,
+                    topic or "",
+                    referral or "",
                     "",
                     "",
                 )

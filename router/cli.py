@@ -163,17 +163,24 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     from .routing import stored_model
 
     loaded = load_pack(pack)
+    # The pack's topics and referrals are told apart by a pack of their own, stored beside.
+    packs = [p for p in (loaded, loaded.topic_pack()) if p is not None]
     if check:
-        if policy_from_calibration(loaded) is None or stored_model(loaded) is None:
-            raise click.ClickException(
-                "the stored calibration or model is missing or stale; run 'ai-office calibrate'"
-            )
+        for each in packs:
+            if policy_from_calibration(each) is None or stored_model(each) is None:
+                again = "ai-office calibrate" + ("" if pack is None else f" --pack {pack}")
+                raise click.ClickException(
+                    f"the stored calibration or model in {each.intents_dir} is missing or "
+                    f"stale; run '{again}'"
+                )
         click.echo("calibration is current")
         return
-    result = fit_calibration(loaded, folds=folds)
-    path = write_calibration(loaded, result)
-    click.echo(f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility})")
-    click.echo(f"wrote {write_model(loaded)}: the fitted model, loaded without scikit-learn")
+    for each in packs:
+        each.intents_dir.mkdir(exist_ok=True)
+        result = fit_calibration(each, folds=folds)
+        path = write_calibration(each, result)
+        click.echo(f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility})")
+        click.echo(f"wrote {write_model(each)}: the fitted model, loaded without scikit-learn")
 
 
 @cli.command()

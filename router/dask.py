@@ -111,6 +111,8 @@ def _route_partition(
         ),
         "alternatives": [[{"unit": u, "score": s} for u, s in r.alternatives] for r in results],
         "provisions": [r.provisions for r in results],
+        "topic": [r.topic for r in results],
+        "referral": [r.referral for r in results],
         "error": [r.error for r in results],
     }
     for name, values in added.items():

@@ -20,12 +20,19 @@ OUT_OF_SCOPE = "out_of_scope"
 CLARIFY_LABEL = "(clarify)"
 
 
+#: A labelled inquiry that says nothing of topics (or of referrals): not counted for them.
+UNLABELLED = "(unlabelled)"
+
+
 @dataclass(frozen=True)
 class LabelledInquiry:
-    """One question with the unit that should handle it (or ``out_of_scope``)."""
+    """One question with the unit that should handle it (or ``out_of_scope``), and where
+    labelled, the topic it is about and the referral it needs (None: none)."""
 
     text: str
     unit: str
+    topic: str | None = UNLABELLED
+    referral: str | None = UNLABELLED
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,15 @@ class Evaluation:
     labels: tuple[str, ...]
     confusion: tuple[tuple[int, ...], ...]
     errors: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    #: Inquiries sent to a unit other than their own (an out-of-scope one to any unit).
+    wrong_unit_rate: float = 0.0
+    #: Over the inquiries labelled with a topic (or with none): the topic found is the
+    #: labelled one, None included; and how many were labelled.
+    topic_accuracy: float | None = None
+    n_topic: int = 0
+    #: Over the out-of-scope inquiries labelled with a referral (or with none).
+    referral_accuracy: float | None = None
+    n_referral: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready metrics, with the confusion matrix as ``{truth: {predicted: n}}``."""
@@ -60,6 +76,11 @@ class Evaluation:
             "oos_recall": round(self.oos_recall, 4),
             "clarify_rate": round(self.clarify_rate, 4),
             "clarify_hit_rate": round(self.clarify_hit_rate, 4),
+            "wrong_unit_rate": round(self.wrong_unit_rate, 4),
+            "topic_accuracy": _rounded(self.topic_accuracy),
+            "n_topic": self.n_topic,
+            "referral_accuracy": _rounded(self.referral_accuracy),
+            "n_referral": self.n_referral,
             "labels": list(self.labels),
             "confusion": {
                 truth: {pred: n for pred, n in zip(self.labels, row) if n}
@@ -107,8 +128,17 @@ def read_labelled(path: str | Path) -> list[LabelledInquiry]:
     for line, record in records:
         if not isinstance(record, dict) or not record.get("text") or not record.get("unit"):
             raise InputError(f"{p}, line {line}: each record needs non-empty 'text' and 'unit'")
-        out.append(LabelledInquiry(text=str(record["text"]), unit=str(record["unit"])))
+        labels = {
+            key: (None if record[key] in (None, "") else str(record[key]))
+            for key in ("topic", "referral")
+            if key in record
+        }
+        out.append(LabelledInquiry(text=str(record["text"]), unit=str(record["unit"]), **labels))
     return out
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _read_text(path: Path) -> str:
@@ -123,9 +153,15 @@ def evaluate(router: Router, inquiries: Sequence[LabelledInquiry]) -> Evaluation
     if not inquiries:
         raise InputError("no labelled inquiries to evaluate")
     known = {u.id for u in router.units} | {OUT_OF_SCOPE}
+    topics = {t.id for t in router.pack_.topics} | {None, UNLABELLED}
+    referrals = {r.id for r in router.pack_.referrals} | {None, UNLABELLED}
     for item in inquiries:
         if item.unit not in known:
             raise InputError(f"unknown unit {item.unit!r} in labels; known: {sorted(known)}")
+        if item.topic not in topics:
+            raise InputError(f"unknown topic {item.topic!r} in labels ({item.text[:60]!r})")
+        if item.referral not in referrals:
+            raise InputError(f"unknown referral {item.referral!r} in labels ({item.text[:60]!r})")
     decisions = list(router.route_many(i.text for i in inquiries))
     predicted = [
         d.unit.id
@@ -152,6 +188,17 @@ def evaluate(router: Router, inquiries: Sequence[LabelledInquiry]) -> Evaluation
         for i, t, p, d in zip(inquiries, truth, predicted, decisions)
         if t != p
     )
+    wrong = sum(p not in (t, OUT_OF_SCOPE, CLARIFY_LABEL) for t, p in zip(truth, predicted))
+    topical = [
+        (i.topic, None if d.topic is None else d.topic.id)
+        for i, d in zip(inquiries, decisions)
+        if i.topic != UNLABELLED and i.unit != OUT_OF_SCOPE
+    ]
+    referred = [
+        (i.referral, None if d.referral is None else d.referral.id)
+        for i, d in zip(inquiries, decisions)
+        if i.referral != UNLABELLED and i.unit == OUT_OF_SCOPE
+    ]
     return Evaluation(
         n=n,
         accuracy=correct / n,
@@ -164,6 +211,13 @@ def evaluate(router: Router, inquiries: Sequence[LabelledInquiry]) -> Evaluation
         labels=labels,
         confusion=tuple(tuple(row) for row in matrix),
         errors=errors,
+        wrong_unit_rate=wrong / n,
+        topic_accuracy=_ratio(sum(a == b for a, b in topical), len(topical)) if topical else None,
+        n_topic=len(topical),
+        referral_accuracy=(
+            _ratio(sum(a == b for a, b in referred), len(referred)) if referred else None
+        ),
+        n_referral=len(referred),
     )
 
 

@@ -17,59 +17,58 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import PackError, QuoteNotFoundError, UnknownUnitError
-from .text import clean_for_display
-from .yamlio import Mapping, line_of, read_yaml
+from .records import Citation, Example, Source, optional_str, read_examples, require
+from .text import normalise
+from .topics import (
+    TOPICS_FILE,
+    Contact,
+    Referral,
+    Topic,
+    read_contacts,
+    read_referrals,
+    read_topics,
+)
+from .yamlio import line_of, read_yaml
 
 __all__ = [
     "CALIBRATION_FILE",
+    "NO_TOPIC",
+    "TOPICS_DIR",
     "Citation",
+    "Contact",
     "Example",
     "IntentSet",
     "Pack",
+    "Referral",
     "Source",
+    "Topic",
     "Unit",
     "load_pack",
 ]
 
 CALIBRATION_FILE = "calibration.yaml"
 
+#: The folder of ``intents/`` that holds the topic pack's fitted model and thresholds.
+TOPICS_DIR = "topics"
+
+#: The out-of-scope intent of a topic pack: a question that names no topic.
+NO_TOPIC = "no_topic"
+
 _DEFAULT_MESSAGES = {
     "routed": "This is for: {unit}.",
     "out_of_scope": "This question does not appear to be for this service. It handles: {units}.",
     "clarify": "Two answers are about equally likely. Which fits your question better?",
+    "topic": "{topic} is handled by: {unit}.",
+    "topic_unquoted": "(No official page describing {topic} is stored, so none is quoted.)",
+    "referral": "This question is not one for this service. {why} Go to {body}: {url}",
+    "contacts": "How to reach them:",
 }
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where a quote comes from."""
-
-    source_id: str
-    title: str
-    publisher: str | None = None
-    date: str | None = None
-    url: str | None = None
-
-    def __str__(self) -> str:
-        parts = [self.publisher, f"\u201c{self.title}\u201d", self.date, self.url]
-        return ", ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A source document kept verbatim in the pack."""
-
-    id: str
-    path: Path
-    citation: Citation
-    text: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,14 +84,6 @@ class Unit:
     aliases: tuple[str, ...] = ()
     mandate: str | None = None
     citation: Citation | None = None
-
-
-@dataclass(frozen=True)
-class Example:
-    """One training utterance."""
-
-    text: str
-    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +113,13 @@ class Pack:
     #: Spelling-correction settings for this pack's term matcher (``score_cutoff``,
     #: ``min_length``, ``max_edits``, ``edit_min_count``); empty means the matcher's defaults.
     matcher_settings: dict[str, float] = field(default_factory=dict)
+    #: Programmes, bodies and instruments (``corpus/topics.yaml``), where to send questions
+    #: that are not for the pack (``referrals.yaml``) and how to reach it (``contacts.yaml``).
+    topics: tuple[Topic, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    #: Whether the AI Act's provisions are cited beside answers (a derived topic pack: no).
+    cites_provisions: bool = True
 
     def unit(self, unit_id: str) -> Unit:
         """The unit with id ``unit_id``; raises :class:`UnknownUnitError`."""
@@ -139,7 +137,80 @@ class Pack:
             for example in intent.examples:
                 texts.append(example.text)
                 labels.append(intent.unit)
+        # Questions about topics and referrals are not added: on the dev sets they taught the
+        # units every word of a programme's name ("factory", "sandbox", "weather") and cost
+        # 2-3 points of out-of-scope recall. The topic router reads them instead.
         return texts, labels
+
+    def topic(self, topic_id: str) -> Topic:
+        """The topic with id ``topic_id``; raises :class:`UnknownUnitError`."""
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise UnknownUnitError(f"no topic {topic_id!r} in pack {self.name!r}")
+
+    def referral(self, referral_id: str) -> Referral:
+        """The referral rule with id ``referral_id``; raises :class:`UnknownUnitError`."""
+        for referral in self.referrals:
+            if referral.id == referral_id:
+                return referral
+        raise UnknownUnitError(f"no referral {referral_id!r} in pack {self.name!r}")
+
+    def topic_pack(self) -> Pack | None:
+        """The pack that tells topics and referrals apart, routed by the same engine.
+
+        Its units are the topics and the referral rules; its out-of-scope intent,
+        :data:`NO_TOPIC`, holds this pack's own training utterances that name no topic.
+        Its fitted model and thresholds live in ``intents/topics/``. None without topics
+        or referrals.
+        """
+        if not self.topics and not self.referrals:
+            return None
+        path = self.corpus_dir / TOPICS_FILE
+        units: list[Unit] = []
+        intents: list[IntentSet] = []
+        names: list[str] = []
+        for topic in self.topics:
+            units.append(
+                Unit(topic.id, topic.name, topic.aliases, topic.description, topic.citation)
+            )
+            # The names themselves are questions about the topic too ("AI Pact?").
+            named = tuple(Example(a) for a in (topic.name, *topic.aliases))
+            intents.append(IntentSet(topic.id, path, (), topic.examples + named))
+            names += [normalise(a) for a in (topic.name, *topic.aliases)]
+        for referral in self.referrals:
+            units.append(Unit(referral.id, referral.body, (), referral.description,
+                              referral.citation))
+            intents.append(IntentSet(referral.id, path, (), referral.examples))
+        # Utterances written for the units before topics existed often name one ("apply to
+        # an AI Factory"): as examples of no topic they would teach the opposite, so they
+        # are left out.
+        padded = [f" {n} " for n in set(names) if n]
+        plain = []
+        for intent in self.intents:
+            for example in intent.examples:
+                text = f" {normalise(example.text)} "
+                if not any(n in text for n in padded):
+                    plain.append(example)
+        intents.append(IntentSet(NO_TOPIC, path, (), tuple(plain)))
+        topics_dir = self.intents_dir / TOPICS_DIR
+        calibration = None
+        if (topics_dir / CALIBRATION_FILE).is_file():
+            calibration = _read_calibration(topics_dir / CALIBRATION_FILE)
+        return Pack(
+            name=f"{self.name}: topics",
+            corpus_dir=self.corpus_dir,
+            intents_dir=topics_dir,
+            units=tuple(units),
+            sources=self.sources,
+            intents=tuple(intents),
+            out_of_scope_unit=NO_TOPIC,
+            office_unit=None,
+            messages=dict(_DEFAULT_MESSAGES),
+            calibration=calibration,
+            matcher_settings=self.matcher_settings,
+            cites_provisions=False,
+        )
 
     def fingerprint(self) -> str:
         """A hash of everything fitting depends on, to tell when calibration is stale."""
@@ -195,10 +266,12 @@ def load_pack(pack: str | Path | None = None) -> Pack:
     calibration_path = intents_dir / CALIBRATION_FILE
     calibration = None
     if calibration_path.is_file():
-        data = read_yaml(calibration_path)
-        if not isinstance(data, dict) or not isinstance(data.get("calibration"), dict):
-            raise PackError("expected a mapping with a 'calibration' key", path=calibration_path)
-        calibration = dict(data["calibration"])
+        calibration = _read_calibration(calibration_path)
+    by_id = {s.id: s for s in sources}
+    unit_ids = {u.id for u in units}
+    topics = read_topics(corpus_dir, by_id, unit_ids)
+    referrals = read_referrals(corpus_dir, by_id)
+    contacts = read_contacts(corpus_dir, by_id, unit_ids, {t.id for t in topics})
     return Pack(
         name=settings["name"],
         corpus_dir=corpus_dir,
@@ -211,21 +284,17 @@ def load_pack(pack: str | Path | None = None) -> Pack:
         messages=settings["messages"],
         calibration=calibration,
         matcher_settings=settings["matcher"],
+        topics=topics,
+        referrals=referrals,
+        contacts=contacts,
     )
 
 
-def _require(data: Any, key: str, kind: type, path: Path, *, unit: str | None = None) -> Any:
-    if not isinstance(data, dict) or key not in data:
-        raise PackError(f"missing required key {key!r}", path=path, line=line_of(data), unit=unit)
-    value = data[key]
-    if not isinstance(value, kind):
-        raise PackError(
-            f"{key!r} must be a {kind.__name__}, not {type(value).__name__}",
-            path=path,
-            line=line_of(data),
-            unit=unit,
-        )
-    return value
+def _read_calibration(path: Path) -> dict[str, Any]:
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("calibration"), dict):
+        raise PackError("expected a mapping with a 'calibration' key", path=path)
+    return dict(data["calibration"])
 
 
 def _read_settings(path: Path) -> dict[str, Any]:
@@ -243,12 +312,12 @@ def _read_settings(path: Path) -> dict[str, Any]:
         raise PackError("expected a mapping of settings", path=path, line=1)
     for key in ("name", "out_of_scope_unit", "office_unit"):
         if key in data:
-            settings[key] = str(_require(data, key, str, path))
+            settings[key] = str(require(data, key, str, path))
     if "messages" in data:
-        messages = _require(data, "messages", dict, path)
+        messages = require(data, "messages", dict, path)
         settings["messages"].update({str(k): str(v) for k, v in messages.items()})
     if "matcher" in data:
-        matcher = _require(data, "matcher", dict, path)
+        matcher = require(data, "matcher", dict, path)
         allowed = {
             "score_cutoff": float,
             "min_length": int,
@@ -273,11 +342,11 @@ def _read_sources(corpus_dir: Path) -> tuple[Source, ...]:
     if not path.is_file():
         return ()
     data = read_yaml(path)
-    items = _require(data, "sources", list, path)
+    items = require(data, "sources", list, path)
     sources: list[Source] = []
     for item in items:
-        sid = str(_require(item, "id", str, path))
-        file = corpus_dir / str(_require(item, "file", str, path, unit=sid))
+        sid = str(require(item, "id", str, path))
+        file = corpus_dir / str(require(item, "file", str, path, unit=sid))
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -288,41 +357,37 @@ def _read_sources(corpus_dir: Path) -> tuple[Source, ...]:
             ) from exc
         citation = Citation(
             source_id=sid,
-            title=str(_require(item, "title", str, path, unit=sid)),
-            publisher=_optional_str(item, "publisher"),
-            date=_optional_str(item, "date"),
-            url=_optional_str(item, "url"),
+            title=str(require(item, "title", str, path, unit=sid)),
+            publisher=optional_str(item, "publisher"),
+            date=optional_str(item, "date"),
+            url=optional_str(item, "url"),
+            accessed=bool(item.get("accessed", False)),
         )
         sources.append(Source(id=sid, path=file, citation=citation, text=text))
     return tuple(sources)
-
-
-def _optional_str(item: dict[str, Any], key: str) -> str | None:
-    value = item.get(key)
-    return None if value is None else str(value)
 
 
 def _read_units(path: Path, sources: dict[str, Source]) -> tuple[Unit, ...]:
     if not path.is_file():
         raise PackError("is missing; every pack needs corpus/units.yaml", path=path)
     data = read_yaml(path)
-    items = _require(data, "units", list, path)
+    items = require(data, "units", list, path)
     units: list[Unit] = []
     seen: set[str] = set()
     for item in items:
-        uid = str(_require(item, "id", str, path))
+        uid = str(require(item, "id", str, path))
         if uid in seen:
             raise PackError(
                 f"unit {uid!r} is defined twice", path=path, line=line_of(item), unit=uid
             )
         seen.add(uid)
-        name = str(_require(item, "name", str, path, unit=uid))
+        name = str(require(item, "name", str, path, unit=uid))
         aliases = tuple(str(a) for a in item.get("aliases") or ())
         mandate, citation = None, None
         if item.get("mandate") is not None:
             spec = item["mandate"]
-            source_id = str(_require(spec, "source", str, path, unit=uid))
-            quote = str(_require(spec, "quote", str, path, unit=uid))
+            source_id = str(require(spec, "source", str, path, unit=uid))
+            quote = str(require(spec, "quote", str, path, unit=uid))
             if source_id not in sources:
                 raise PackError(
                     f"unit {uid!r} quotes unknown source {source_id!r}; "
@@ -355,7 +420,7 @@ def _read_intents(intents_dir: Path, unit_ids: set[str], oos: str) -> tuple[Inte
     seen: dict[str, Path] = {}
     for path in files:
         data = read_yaml(path)
-        uid = str(_require(data, "unit", str, path))
+        uid = str(require(data, "unit", str, path))
         if uid not in unit_ids and uid != oos:
             raise PackError(
                 f"unit {uid!r} is not defined in corpus/units.yaml", path=path, line=1, unit=uid
@@ -364,7 +429,7 @@ def _read_intents(intents_dir: Path, unit_ids: set[str], oos: str) -> tuple[Inte
             raise PackError(f"unit {uid!r} also has intents in {seen[uid]}", path=path, unit=uid)
         seen[uid] = path
         terms = tuple(str(t) for t in (data.get("terms") or ()))
-        examples = tuple(_read_examples(data, path, uid))
+        examples = tuple(read_examples(data, path, uid))
         if not examples:
             raise PackError(f"unit {uid!r} has no examples", path=path, unit=uid)
         intents.append(IntentSet(unit=uid, path=path, terms=terms, examples=examples))
@@ -372,33 +437,3 @@ def _read_intents(intents_dir: Path, unit_ids: set[str], oos: str) -> tuple[Inte
     if missing:
         raise PackError(f"no intent file for unit(s) {', '.join(missing)}", path=intents_dir)
     return tuple(intents)
-
-
-def _read_examples(data: Mapping, path: Path, uid: str) -> Iterator[Example]:
-    raw = data.get("examples")
-    groups: list[tuple[str | None, Any]]
-    if isinstance(raw, list):
-        groups = [(None, raw)]
-    elif isinstance(raw, dict):
-        groups = [(str(lang), items) for lang, items in raw.items()]
-    else:
-        raise PackError(
-            "'examples' must be a list or a mapping of language to list",
-            path=path,
-            line=line_of(data),
-            unit=uid,
-        )
-    for lang, items in groups:
-        if not isinstance(items, list):
-            raise PackError(
-                f"examples for {lang!r} must be a list", path=path, line=line_of(raw), unit=uid
-            )
-        for index, text in enumerate(items):
-            if not isinstance(text, str) or not clean_for_display(text):
-                raise PackError(
-                    f"example must be non-empty text, got {text!r}",
-                    path=path,
-                    line=line_of(items, index),
-                    unit=uid,
-                )
-            yield Example(text=text, lang=lang)

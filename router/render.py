@@ -7,8 +7,9 @@ import textwrap
 
 import click
 
+from .answers import contact_lines
 from .evaluate import Evaluation
-from .pack import Unit
+from .pack import Citation, Unit
 from .provisions import Provision
 from .results import Decision
 from .text import clean_for_display
@@ -45,19 +46,53 @@ def confidence_words(confidence: float) -> str:
 def _quote_lines(unit: Unit, width: int, color: bool, indent: str = "") -> list[str]:
     if unit.mandate is None:
         return []
+    return _cited_lines(unit.mandate, unit.citation, width, color, indent)
+
+
+def _cited_lines(
+    text: str, citation: Citation | None, width: int, color: bool, indent: str = ""
+) -> list[str]:
+    """A verbatim quote behind a bar, then its citation, wrapped to ``width``."""
     bar = _style("\u2502 ", color, fg="cyan")
     body = textwrap.wrap(
-        f"\u201c{unit.mandate}\u201d", width=width - len(indent) - 2, break_on_hyphens=False
+        f"\u201c{text}\u201d", width=width - len(indent) - 2, break_on_hyphens=False
     )
     lines = [indent + bar + _style(line, color, italic=True) for line in body]
-    if unit.citation is not None:
+    if citation is not None:
         cite = textwrap.wrap(
-            f"\u2014 {unit.citation}",
+            f"\u2014 {citation}",
             width=width - len(indent) - 2,
             break_long_words=False,
             break_on_hyphens=False,
         )
         lines += [indent + "  " + _style(line, color, dim=True) for line in cite]
+    return lines
+
+
+def _topic_lines(decision: Decision, width: int, color: bool) -> list[str]:
+    """The topic's quoted description (or why there is none), indented under the unit."""
+    topic = decision.topic
+    if topic is None:
+        return []
+    head = _style(f"  {topic.name}", color, bold=True)
+    if topic.description is None:
+        note = f"(No official page describing {topic.name} is stored, so none is quoted.)"
+        return [head, *["  " + line for line in textwrap.wrap(note, width=width - 2)]]
+    return [head, *_cited_lines(topic.description, topic.citation, width, color, indent="  ")]
+
+
+def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
+    if not decision.contacts:
+        return []
+    lines = ["", _style("How to reach them:", color, bold=True)]
+    for line in contact_lines(decision.contacts):
+        lines += textwrap.wrap(
+            line,
+            width=width,
+            subsequent_indent="    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
     return lines
 
 
@@ -72,7 +107,9 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     """The whole answer to one question, wrapped to the terminal width."""
     w = _width(width)
     lines: list[str] = []
-    wrap = lambda s: textwrap.wrap(s, width=w) or [""]  # noqa: E731
+    wrap = lambda s: (  # noqa: E731
+        textwrap.wrap(s, width=w, break_long_words=False, break_on_hyphens=False) or [""]
+    )
     confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
     if decision.decision == "routed" and decision.unit is not None:
         unit = decision.unit
@@ -82,6 +119,9 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
             + " "
             + _style(confidence, color, dim=True)
         )
+        topic = _topic_lines(decision, w, color)
+        if topic:
+            lines += [*topic, _style(f"  {unit.name}", color, bold=True)]
         lines += _quote_lines(unit, w, color, indent="  ")
     elif decision.decision == "clarify":
         lines += wrap(decision.answer.lead + " " + _style(confidence, color, dim=True))
@@ -93,7 +133,11 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         lines += wrap("Answer 1 or 2, or name the unit, or rephrase your question.")
     else:
         lines += wrap(decision.answer.lead)
+        referral = decision.referral
+        if referral is not None and referral.description is not None:
+            lines += _cited_lines(referral.description, referral.citation, w, color, "  ")
     lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
+    lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
         lines.append(_style(f"(note: {note})", color, dim=True))
     return "\n".join(lines)
@@ -163,9 +207,17 @@ def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
         f"out-of-scope recall {result.oos_recall:.3f}",
         f"clarify rate        {result.clarify_rate:.3f}"
         f"  (right unit among the two: {result.clarify_hit_rate:.3f})",
-        "",
-        "confusion matrix (rows: truth, columns: prediction)",
+        f"wrong-unit rate     {result.wrong_unit_rate:.3f}",
     ]
+    if result.topic_accuracy is not None:
+        lines.append(
+            f"topic accuracy      {result.topic_accuracy:.3f}  ({result.n_topic} labelled)"
+        )
+    if result.referral_accuracy is not None:
+        lines.append(
+            f"referral accuracy   {result.referral_accuracy:.3f}  ({result.n_referral} labelled)"
+        )
+    lines += ["", "confusion matrix (rows: truth, columns: prediction)"]
     short = [label[:12] for label in result.labels]
     head_w = max(len(label) for label in result.labels)
     lines.append(" " * (head_w + 1) + " ".join(f"{s:>12}" for s in short))

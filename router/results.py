@@ -8,6 +8,7 @@ from typing import Any, Literal
 from .fuzzy import TermMatch
 from .pack import Citation, Unit
 from .provisions import Provision
+from .topics import Contact, Referral, Topic
 
 __all__ = ["Alternative", "Answer", "Decision", "Evidence", "Provision", "Quote"]
 
@@ -83,6 +84,12 @@ class Decision:
         answer: the reply, with quoted mandates and citations.
         provisions: the AI Act provisions that bear on the question, at most three (named
             in the question, or retrieved above a fitted relevance floor); often none.
+        topic: the programme, body or instrument the question is about, when one is
+            recognised with confidence and belongs to the routed unit (or, when asking
+            back, to one of the two); None otherwise.
+        referral: where to go instead, when the question is not for the pack and a
+            referral rule fits it; None otherwise.
+        contacts: the public channels to reach whoever handles it, from official pages.
     """
 
     text: str
@@ -93,6 +100,9 @@ class Decision:
     evidence: Evidence
     answer: Answer
     provisions: tuple[Provision, ...] = ()
+    topic: Topic | None = None
+    referral: Referral | None = None
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def candidates(self) -> tuple[Unit, ...]:
@@ -123,4 +133,53 @@ class Decision:
                 }
                 for p in self.provisions
             ],
+            "topic": None if self.topic is None else topic_dict(self.topic),
+            "referral": None if self.referral is None else referral_dict(self.referral),
+            "contacts": [contact_dict(c) for c in self.contacts],
         }
+
+
+def _citation_dict(citation: Citation | None) -> dict[str, Any] | None:
+    if citation is None:
+        return None
+    return {
+        "title": citation.title,
+        "publisher": citation.publisher,
+        "date": citation.date,
+        "accessed": citation.accessed,
+        "url": citation.url,
+    }
+
+
+def topic_dict(topic: Topic) -> dict[str, Any]:
+    """A topic as JSON: id, name, unit, its quoted description and where it comes from."""
+    return {
+        "id": topic.id,
+        "name": topic.name,
+        "unit": topic.unit,
+        "description": topic.description,
+        "citation": _citation_dict(topic.citation),
+        "provisions": list(topic.provisions),
+    }
+
+
+def referral_dict(referral: Referral) -> dict[str, Any]:
+    """A referral as JSON: where to go, why, the official link and its quoted description."""
+    return {
+        "id": referral.id,
+        "body": referral.body,
+        "why": referral.why,
+        "url": referral.url,
+        "description": referral.description,
+        "citation": _citation_dict(referral.citation),
+    }
+
+
+def contact_dict(contact: Contact) -> dict[str, Any]:
+    """A contact as JSON: what it is, the address or link, and the page it is from."""
+    return {
+        "label": contact.label,
+        "value": contact.value,
+        "kind": contact.kind,
+        "source": contact.citation.url,
+    }

@@ -15,7 +15,7 @@ from .answers import AnswerBook
 from .errors import InputError, NotFittedError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
 from .linear import MODEL_FILE, LinearTextModel, softmax
-from .pack import Pack, Unit, load_pack
+from .pack import Contact, Pack, Referral, Topic, Unit, load_pack
 from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
 from .provisions import Provision, ProvisionIndex, load_provisions
 from .results import Alternative, Decision, Evidence
@@ -35,6 +35,9 @@ CHUNK_SIZE = 2048
 MAX_LISTED = 10
 
 
+TOPIC_FLOOR = 0.98
+
+
 class StaleCalibrationWarning(UserWarning):
     """The pack's stored calibration was fitted on different training data."""
 
@@ -49,7 +52,9 @@ class _Prepared(NamedTuple):  # a tuple: built for every text routed, so cheaply
 
 
 #: One routed text as a batch writes it (see :meth:`Router._route_rows`).
-_Row = tuple[str, str | None, str | None, float, tuple[tuple[str, float], ...], str]
+_Row = tuple[
+    str, str | None, str | None, float, tuple[tuple[str, float], ...], str, str | None, str | None
+]
 
 
 class _Scored(NamedTuple):
@@ -62,6 +67,8 @@ class _Scored(NamedTuple):
     listed_scores: list[list[float]]
     confidence: list[float]
     provisions: list[tuple[Provision, ...]]
+    topics: list[Topic | None]
+    referrals: list[Referral | None]
     features: sp.csr_matrix
     logits: np.ndarray
     fuzzy: np.ndarray
@@ -154,6 +161,14 @@ class Router:
                 ).policy
             self.policy_ = stored
         self.answers_ = AnswerBook(pack)
+        # Topics and referrals are told apart by a router of their own, over the pack's
+        # topic pack: the same engine, its own fitted model and thresholds.
+        topic_pack = pack.topic_pack()
+        self.topics_: Router | None = (
+            None if topic_pack is None else Router(cache_size=0).fit(topic_pack)
+        )
+        self._topics = {t.id: t for t in pack.topics}
+        self._referrals = {r.id: r for r in pack.referrals}
         self._unit_names = {u.id: u for u in pack.units}
         self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
         self._recent: dict[tuple[str, bool], Decision] = {}
@@ -168,7 +183,9 @@ class Router:
         """
         self._check_fitted()
         if self._provision_index is False:
-            self._provision_index = load_provisions(self.pack_.corpus_dir)
+            self._provision_index = (
+                load_provisions(self.pack_.corpus_dir) if self.pack_.cites_provisions else None
+            )
         return self._provision_index  # type: ignore[return-value]
 
     def _provisions(
@@ -391,6 +408,9 @@ class Router:
         first_units = [self._unit_index[j] for j in best.tolist()]
         second_units = [self._unit_index[j] for j in second.tolist()]
         kinds = list(kinds)
+        topics, referrals = self._topics_of(
+            prepared, kinds, first_units, listed_units, confidence
+        )
         provisions = self._provisions(
             [p.text for p in prepared],
             kinds,
@@ -408,11 +428,60 @@ class Router:
             listed_scores,
             confidence.tolist(),
             provisions,
+            topics,
+            referrals,
             features,
             logits,
             fuzzy,
             best,
         )
+
+    def _topics_of(
+        self,
+        prepared: Sequence[_Prepared],
+        kinds: list[str],
+        first: list[Unit | None],
+        listed: Sequence[Sequence[Unit]],
+        confidence: np.ndarray,
+    ) -> tuple[list[Topic | None], list[Referral | None]]:
+        """The topic and the referral of each question, from the topic router; a sure topic
+        also settles the unit (``kinds``, ``first`` and ``confidence`` are updated in place).
+
+        A topic the topic router is sure of is the question's subject, and its unit is the
+        one that handles it: this router is trained on the units' general wording, the topic
+        router on the names and questions of each programme and body. A referral counts only
+        when the question is refused.
+        """
+        n = len(prepared)
+        topics: list[Topic | None] = [None] * n
+        referrals: list[Referral | None] = [None] * n
+        sub = self.topics_
+        if sub is None:
+            return topics, referrals
+        again = [sub._prepare(p.text, None) for p in prepared]
+        scored = sub._score(again)
+        for row, kind in enumerate(kinds):
+            if scored.kinds[row] != ROUTED:
+                continue
+            found = scored.first[row].id  # type: ignore[union-attr]
+            if kind == OUT_OF_SCOPE and found in self._referrals:
+                referrals[row] = self._referrals[found]
+                continue
+            topic = self._topics.get(found)
+            if topic is None:
+                continue
+            unit = self._unit_names[topic.unit]
+            sure = scored.confidence[row] >= TOPIC_FLOOR
+            if kind == ROUTED and first[row] is unit:
+                topics[row] = topic
+            elif (kind == CLARIFY and unit in listed[row][:2]) or (kind == OUT_OF_SCOPE and sure):
+                topics[row] = topic
+                kinds[row], first[row] = ROUTED, unit
+                confidence[row] = scored.confidence[row]
+            elif kind == ROUTED and sure and first[row].id != self.pack_.office_unit:
+                topics[row] = topic
+                first[row] = unit
+        return topics, referrals
 
     def _decide(self, prepared: Sequence[_Prepared], *, explain: bool) -> list[Decision]:
         """A Decision for each prepared text, scored together."""
@@ -426,13 +495,16 @@ class Router:
             kind = s.kinds[row]
             first_unit = s.first[row]
             unit: Unit | None = None
+            topic = s.topics[row]
+            contacts: tuple[Contact, ...] = ()
             if kind == ROUTED:
                 unit = first_unit
-                answer = self.answers_.routed(first_unit)
+                answer = self.answers_.routed(first_unit, topic)
+                contacts = self.answers_.contacts(first_unit, topic)
             elif kind == CLARIFY:
                 answer = self.answers_.clarify(first_unit, s.second[row])
             else:
-                answer = self.answers_.out_of_scope()
+                answer = self.answers_.out_of_scope(s.referrals[row])
             results.append(
                 Decision(
                     text=prep.text,
@@ -443,6 +515,9 @@ class Router:
                     evidence=evidence[row],
                     answer=answer,
                     provisions=s.provisions[row],
+                    topic=topic,
+                    referral=s.referrals[row],
+                    contacts=contacts,
                 )
             )
         return results
@@ -450,8 +525,9 @@ class Router:
     def _route_rows(self, texts: Sequence[str], *, alternatives: int) -> list[_Row]:
         """What a batch writes for each text, without building Decisions (for router.batch).
 
-        ``(decision, unit id, unit name, confidence, ((unit id, score), ...), provisions)``
-        with the confidence and scores rounded to 4 places and the provisions' references
+        ``(decision, unit id, unit name, confidence, ((unit id, score), ...), provisions,
+        topic id, referral id)`` with the confidence and scores rounded to 4 places, the
+        topic and referral None when there is none, and the provisions' references
         joined by "; "; the same values as a Decision of :meth:`route_many` holds. Each
         distinct text of a chunk is scored once, and recent ones come from a cache.
         """
@@ -486,6 +562,8 @@ class Router:
                         round(s.confidence[row], 4),
                         tuple((u.id, round(x, 4)) for u, x in listed),
                         "; ".join([p.reference for p in s.provisions[row]]),
+                        None if s.topics[row] is None else s.topics[row].id,  # type: ignore[union-attr]
+                        None if s.referrals[row] is None else s.referrals[row].id,  # type: ignore[union-attr]
                     )
                 )
             self._remember(self._recent_rows, alternatives, waiting, rows, out)

@@ -418,6 +418,8 @@ def test_outcomes_hold_what_the_decisions_hold(router: Router, fuzzy_weight: flo
                 round(d.confidence, 4),
                 tuple((a.unit.id, round(a.score, 4)) for a in d.alternatives[:alternatives]),
                 "; ".join(p.reference for p in d.provisions),
+                d.topic.id if d.topic else None,
+                d.referral.id if d.referral else None,
             )
             for d in Router(policy=policy).fit(router.pack_).route_many(texts)
         ]

@@ -59,6 +59,8 @@ def test_stdin_text_to_jsonl_stdout_summary_on_stderr() -> None:
         "confidence": None,
         "alternatives": [],
         "provisions": "",
+        "topic": None,
+        "referral": None,
         "error": "row 6: empty line",
     }
     stderr = result.stderr.decode()
@@ -95,6 +97,8 @@ def test_csv_to_csv_keeps_fields_order_and_bad_rows(runner: CliRunner, tmp_path:
         "confidence",
         "alternatives",
         "provisions",
+        "topic",
+        "referral",
         "error",
         "other_fields",
     ]

@@ -38,7 +38,8 @@ def test_piped_questions_one_answer_each(tmp_path: Path) -> None:
     out = result.stdout.decode()
     answers = out.split("\n\n> ")
     assert len(answers) == 2
-    assert answers[0].startswith(f"> {QUESTION}\nThis is for the Regulation and Compliance Unit")
+    assert answers[0].startswith(f"> {QUESTION}\n")
+    assert "\n\u2192 Regulation and Compliance Unit (" in answers[0]
     assert "\u2502 \u201cRegulation and Compliance Unit that coordinates" in answers[0]
     assert answers[1].startswith("what is the weather in Paris?\nThis question does not appear")
     assert "\x1b" not in out  # not a terminal: no colour, no prompt

@@ -74,6 +74,8 @@ def test_route_dataframe_equals_single_process_row_for_row(client: Any, router: 
         "confidence",
         "alternatives",
         "provisions",
+        "topic",
+        "referral",
         "error",
     ]
     got = client.compute(routed).result()
