@@ -35,7 +35,8 @@ CHUNK_SIZE = 2048
 MAX_LISTED = 10
 
 
-TOPIC_FLOOR = 0.98
+#: Without a pack setting, a topic or referral never overrides the units' decision.
+NEVER = 1.01
 
 
 class StaleCalibrationWarning(UserWarning):
@@ -168,6 +169,8 @@ class Router:
             None if topic_pack is None else Router(cache_size=0).fit(topic_pack)
         )
         self._topics = {t.id: t for t in pack.topics}
+        self._override_floor = pack.topic_settings.get("override_floor", NEVER)
+        self._referral_floor = pack.topic_settings.get("referral_floor", NEVER)
         self._referrals = {r.id: r for r in pack.referrals}
         self._unit_names = {u.id: u for u in pack.units}
         self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
@@ -464,14 +467,19 @@ class Router:
             if scored.kinds[row] != ROUTED:
                 continue
             found = scored.first[row].id  # type: ignore[union-attr]
-            if kind == OUT_OF_SCOPE and found in self._referrals:
-                referrals[row] = self._referrals[found]
+            if found in self._referrals:
+                if kind == OUT_OF_SCOPE:
+                    referrals[row] = self._referrals[found]
+                elif scored.confidence[row] >= self._referral_floor:
+                    referrals[row] = self._referrals[found]
+                    kinds[row], first[row] = OUT_OF_SCOPE, None
+                    confidence[row] = scored.confidence[row]
                 continue
             topic = self._topics.get(found)
             if topic is None:
                 continue
             unit = self._unit_names[topic.unit]
-            sure = scored.confidence[row] >= TOPIC_FLOOR
+            sure = scored.confidence[row] >= self._override_floor
             if kind == ROUTED and first[row] is unit:
                 topics[row] = topic
             elif (kind == CLARIFY and unit in listed[row][:2]) or (kind == OUT_OF_SCOPE and sure):
