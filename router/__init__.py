@@ -18,6 +18,7 @@ from .errors import (
     PackError,
     QuoteNotFoundError,
     RouterError,
+    UnknownReferenceError,
     UnknownUnitError,
 )
 
@@ -73,6 +74,7 @@ __all__ = [
     "RouterError",
     "StaleCalibrationWarning",
     "Unit",
+    "UnknownReferenceError",
     "UnknownUnitError",
     "__version__",
     "load_pack",

@@ -114,6 +114,31 @@ def units(as_json: bool, pack: str | None) -> None:
     click.echo("\n\n".join(render_unit(u, color=use_color()) for u in loaded.units))
 
 
+@cli.command()
+@click.argument("reference", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the provision as a JSON object.")
+@pack_option
+@handle_errors
+def law(reference: tuple[str, ...], as_json: bool, pack: str | None) -> None:
+    """Quote an AI Act provision in full: ai-office law "Article 5(1)(h)", law 50,
+    law "Annex III, point 4"."""
+    from .law import load_provisions
+    from .law.lookup import provision_for
+    from .pack import load_pack
+    from .render import render_provisions
+
+    loaded = load_pack(pack)
+    index = load_provisions(loaded.corpus_dir)
+    if index is None:
+        raise click.ClickException("this pack holds no AI Act text to look provisions up in")
+    found = provision_for(index, " ".join(reference))
+    if as_json:
+        keys = ("reference", "title", "lead_in", "full_text", "url")
+        click.echo(json.dumps({k: getattr(found, k) for k in keys}, ensure_ascii=False))
+        return
+    click.echo(render_provisions((found,), color=use_color(), full=True).lstrip("\n"))
+
+
 @cli.command("eval")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
@@ -159,12 +184,17 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
         write_calibration,
         write_model,
     )
+    from .law import load_provisions
+    from .law.articles import act_pack
     from .pack import load_pack
     from .routing import stored_model
 
     loaded = load_pack(pack)
-    # The pack's topics and referrals are told apart by a pack of their own, stored beside.
-    packs = [p for p in (loaded, loaded.topic_pack()) if p is not None]
+    # The pack's topics and referrals, and the Act's articles, are routed by packs of their
+    # own, stored beside it.
+    index = load_provisions(loaded.corpus_dir) if loaded.cites_provisions else None
+    act = None if index is None else act_pack(loaded, index)
+    packs = [p for p in (loaded, loaded.topic_pack(), act) if p is not None]
     if check:
         for each in packs:
             if policy_from_calibration(each) is None or stored_model(each) is None:

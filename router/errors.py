@@ -10,6 +10,7 @@ __all__ = [
     "PackError",
     "QuoteNotFoundError",
     "RouterError",
+    "UnknownReferenceError",
     "UnknownUnitError",
 ]
 
@@ -51,6 +52,10 @@ class UnknownUnitError(RouterError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class UnknownReferenceError(RouterError, LookupError):
+    """A reference to a provision the AI Act does not have, or text that is no reference."""
 
 
 class InputError(RouterError, ValueError):

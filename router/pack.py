@@ -207,7 +207,7 @@ class Pack:
         intents.append(IntentSet(NO_TOPIC, path, (), tuple(plain)))
         calibration = None
         if (topics_dir / CALIBRATION_FILE).is_file():
-            calibration = _read_calibration(topics_dir / CALIBRATION_FILE)
+            calibration = read_calibration(topics_dir / CALIBRATION_FILE)
         return Pack(
             name=f"{self.name}: topics",
             corpus_dir=self.corpus_dir,
@@ -277,7 +277,7 @@ def load_pack(pack: str | Path | None = None) -> Pack:
     calibration_path = intents_dir / CALIBRATION_FILE
     calibration = None
     if calibration_path.is_file():
-        calibration = _read_calibration(calibration_path)
+        calibration = read_calibration(calibration_path)
     by_id = {s.id: s for s in sources}
     unit_ids = {u.id for u in units}
     topics = read_topics(corpus_dir, by_id, unit_ids)
@@ -302,7 +302,8 @@ def load_pack(pack: str | Path | None = None) -> Pack:
     )
 
 
-def _read_calibration(path: Path) -> dict[str, Any]:
+def read_calibration(path: Path) -> dict[str, Any]:
+    """The ``calibration`` mapping of a stored ``calibration.yaml``."""
     data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("calibration"), dict):
         raise PackError("expected a mapping with a 'calibration' key", path=path)

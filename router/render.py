@@ -9,8 +9,8 @@ import click
 
 from .answers import contact_lines
 from .evaluate import Evaluation
+from .law import Provision
 from .pack import Citation, Unit
-from .provisions import Provision
 from .results import Decision
 from .text import clean_for_display
 
@@ -162,6 +162,9 @@ def render_provisions(
         head = f"  \u00a7 {p.reference}" + (f" \u2014 {p.title}" if p.title else "")
         lines += [_style(line, color, bold=True) for line in textwrap.wrap(head, width=w)]
         bar = _style("\u2502 ", color, fg="cyan")
+        if p.lead_in:  # a point alone makes no sense: its paragraph's opening words first
+            lead = textwrap.wrap(f"\u201c{p.lead_in} \u2026\u201d", width=w - 6)
+            lines += ["    " + bar + _style(line, color, dim=True) for line in lead]
         body = textwrap.wrap(
             f"\u201c{p.full_text if full else p.text}\u201d", width=w - 6, break_on_hyphens=False
         )

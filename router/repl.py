@@ -258,10 +258,20 @@ def _why(chat: Chat, arg: str) -> Reply:
     return Reply(text)
 
 
-@COMMANDS.command("/law", help="the AI Act provisions of the last answer, quoted in full")
+@COMMANDS.command(
+    "/law",
+    help="the AI Act provisions of the last answer in full; /law REF quotes one (Article 26)",
+)
 def _law(chat: Chat, arg: str) -> Reply:
+    from .errors import UnknownReferenceError
     from .render import render_provisions
 
+    if arg.strip():
+        try:
+            found = chat.router.law(arg.strip())
+        except UnknownReferenceError as exc:
+            return Reply(str(exc))
+        return Reply(render_provisions((found,), color=chat.color, full=True).lstrip("\n"))
     if chat.last is None:
         return Reply("Ask a question first; /law then quotes the AI Act provisions it cites.")
     if not chat.last.provisions:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .fuzzy import TermMatch
+from .law import Provision
 from .pack import Citation, Unit
-from .provisions import Provision
 from .topics import Contact, Referral, Topic
 
 __all__ = ["Alternative", "Answer", "Decision", "Evidence", "Provision", "Quote"]
@@ -129,6 +129,7 @@ class Decision:
                     "title": p.title,
                     "text": p.text,
                     "full_text": p.full_text,
+                    "lead_in": p.lead_in,
                     "url": p.url,
                 }
                 for p in self.provisions

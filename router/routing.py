@@ -12,12 +12,14 @@ import scipy.sparse as sp
 from rapidfuzz import fuzz, process, utils
 
 from .answers import AnswerBook
-from .errors import InputError, NotFittedError, UnknownUnitError
+from .errors import InputError, NotFittedError, PackError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
+from .law import Provision, ProvisionIndex, load_provisions
+from .law.articles import ArticleCiter, act_pack, act_questions
+from .law.lookup import provision_for
 from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, load_pack
 from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
-from .provisions import Provision, ProvisionIndex, load_provisions
 from .results import Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
 
@@ -174,6 +176,7 @@ class Router:
         self._referrals = {r.id: r for r in pack.referrals}
         self._unit_names = {u.id: u for u in pack.units}
         self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
+        self._article_citer: ArticleCiter | bool | None = False
         self._recent: dict[tuple[str, bool], Decision] = {}
         self._recent_rows: dict[tuple[str, int], _Row] = {}
         return self
@@ -191,28 +194,55 @@ class Router:
             )
         return self._provision_index  # type: ignore[return-value]
 
+    @property
+    def article_citer(self) -> ArticleCiter | None:
+        """What decides which articles a question is about: a router over the Act as a pack
+        of its own (:mod:`router.law.articles`), built on first use; None without one."""
+        self._check_fitted()
+        if self._article_citer is False:
+            index = self.provision_index
+            act = None if index is None else act_pack(self.pack_, index)
+            self._article_citer = (
+                None
+                if act is None or index is None
+                else ArticleCiter(
+                    Router(cache_size=0).fit(act),
+                    index,
+                    act_questions(self.pack_, index) or (),
+                    floor=index.settings.article_floor,
+                    share=index.settings.article_share,
+                )
+            )
+        return self._article_citer  # type: ignore[return-value]
+
     def _provisions(
         self, texts: Sequence[str], kinds: Sequence[str], units: Sequence[str]
     ) -> list[tuple[Provision, ...]]:
-        """The provisions that bear on each question, scored in one sparse product.
+        """The provisions that bear on each question.
 
-        ``units`` is the routed unit's id, or the likelier one when asking back; an
-        out-of-scope question gets only the provisions it names.
+        A question that names provisions gets them. Otherwise the Act router decides which
+        articles it is about (or that none is) and the best paragraph of each is cited; a
+        pack without one falls back to BM25 retrieval over the passages, with the routed
+        unit's articles (``units``) weighing more. Only then is a question refused as not
+        for the office left with no citation but the ones it names: words alone ("2",
+        "recipe") match some passage, and a wrong citation is worse than none.
         """
         index = self.provision_index
         if index is None:
             return [()] * len(texts)
-        # A question that is not for the office gets only the provisions it names itself:
-        # words alone ("2", "recipe") can match some passage, and a wrong citation is worse
-        # than none. So only the others are searched.
-        searched = [i for i, kind in enumerate(kinds) if kind != OUT_OF_SCOPE]
-        found = index.search_many([texts[i] for i in searched], [units[i] for i in searched])
-        out: list[tuple[Provision, ...]] = [()] * len(texts)
+        out = [index.lookup(text) for text in texts]
+        citer = self.article_citer
+        searched = [
+            i for i, kind in enumerate(kinds) if not out[i] and (citer or kind != OUT_OF_SCOPE)
+        ]
+        if not searched:
+            return out
+        if citer is not None:
+            found = citer.cite_many([texts[i] for i in searched])
+        else:
+            found = index.search_many([texts[i] for i in searched], [units[i] for i in searched])
         for i, provisions in zip(searched, found):
             out[i] = provisions
-        for i, kind in enumerate(kinds):
-            if kind == OUT_OF_SCOPE:
-                out[i] = index.lookup(texts[i])
         return out
 
     def warm_up(self) -> Router:
@@ -224,7 +254,7 @@ class Router:
         need not wait for them.
         """
         self._check_fitted()
-        _ = self.provision_index
+        _ = self.article_citer
         self.matcher_._deletions()
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
@@ -258,6 +288,19 @@ class Router:
             known = ", ".join(u.id for u in units)
             raise UnknownUnitError(f"no unit matches {query!r}; known units: {known}")
         return found
+
+    def law(self, reference: str) -> Provision:
+        """The AI Act provision a reference names, quoted in full with its ELI link:
+        ``law("Article 5(1)(h)")``, ``law("50")``, ``law("Annex III, point 4")``.
+
+        Raises:
+            UnknownReferenceError: no such provision; the message names the nearest ones.
+            PackError: the pack cites no AI Act provisions.
+        """
+        index = self.provision_index
+        if index is None:
+            raise PackError("this pack holds no AI Act text to look provisions up in")
+        return provision_for(index, reference)
 
     def route(self, text: str) -> Decision:
         """Route one question.

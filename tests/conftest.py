@@ -12,7 +12,7 @@ from samples import QUESTIONS as SAMPLES
 
 from router import Router
 from router.pack import bundled_dirs
-from router.provisions import ProvisionIndex, load_provisions
+from router.law.index import ProvisionIndex, load_provisions
 
 #: The questions the dirty log of messy_csv cycles through.
 QUESTIONS = SAMPLES[:5]

@@ -8,7 +8,7 @@ import pytest
 
 from router.errors import InputError, PackError, RouterError
 from router.pack import bundled_dirs
-from router.provisions import (
+from router.law.index import (
     ProvisionIndex,
     collapse,
     evaluate_provisions,

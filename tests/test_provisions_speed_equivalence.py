@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import router.provisions as provisions
-from router.provisions import (
+import router.law.index as provisions
+from router.law.index import (
     Provision,
     ProvisionIndex,
     named_references,

@@ -33,8 +33,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import PackError
-from .yamlio import line_of, read_yaml
+from ..errors import PackError
+from ..yamlio import line_of, read_yaml
 
 __all__ = [
     "SETTINGS_FILE",
@@ -75,6 +75,9 @@ class Provision:
     title: str = ""
     named: bool = False
     score: float = 0.0
+    #: For a point, the words of its paragraph before the first point ("The following AI
+    #: practices shall be prohibited:"), without which a point makes no sense alone.
+    lead_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ class Settings:
     quote_chars: int = 320
     title_weight: int = 2
     definition_bonus: float = 10.0
+    #: An article after the first is cited when the Act router scores it at least this
+    #: share of the first (router.law.articles).
+    article_share: float = 0.0
+    #: No provision is cited below this probability of the Act router's best article.
+    article_floor: float = 0.25
     unit_articles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     expansions: dict[str, str] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
@@ -487,7 +495,10 @@ _REF_ARTICLE = re.compile(
     r"(?:\s*,?\s*(?:paragraph|paragraphe|para|par|absatz|abs|comma|apartado)\.?\s*(\d{1,3}))?"
     r"(?:\s*,?\s*(?:point|punkt|lettre|lettera|letra)\s*\(?([a-z]{1,4}|\d{1,3})\)?)?"
 )
-_REF_ANNEX = re.compile(r"\b(?:annex|annexe|anhang|allegato|anexo)\s+([ivxlc]+)\b")
+_REF_ANNEX = re.compile(
+    r"\b(?:annex|annexe|anhang|allegato|anexo)\s+([ivxlc]+)\b"
+    r"(?:\s*,?\s*(?:point|punkt|punto|pt)\.?\s*(\d{1,3})((?:\s*\(\s*[a-z]{1,4}\s*\))*))?"
+)
 _REF_RECITAL = re.compile(
     r"\b(?:recital|considerant|erwagungsgrund|considerando)s?\s*\(?(\d{1,3})\)?"
 )
@@ -512,6 +523,16 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+def parent_reference(reference: str) -> str:
+    """A reference without its last part: "Article 5(1)" of "Article 5(1)(a)", "Annex III"
+    of "Annex III, point 4", "Annex XIII" of "Annex XIII, point (f)"; a whole article or
+    annex is its own."""
+    if reference.endswith(")"):
+        head = reference[: reference.rindex("(")].rstrip()
+        return head.removesuffix(", point")
+    return reference.rsplit(", ", 1)[0]
+
+
 def named_references(question: str) -> list[str]:
     """The provisions a question names, as references ("Article 5(1)(a)"), in order."""
     return _named_in(_fold(question))
@@ -527,7 +548,11 @@ def _named_in(folded: str) -> list[str]:
         parts += [g for g in (m.group(3), m.group(4)) if g]
         found.append((m.start(), f"Article {int(m.group(1))}" + "".join(f"({p})" for p in parts)))
     for m in _REF_ANNEX.finditer(folded):
-        found.append((m.start(), f"Annex {m.group(1).upper()}"))
+        ref = f"Annex {m.group(1).upper()}"
+        if m.group(2):
+            parts = re.findall(r"\(\s*([a-z]{1,4})\s*\)", m.group(3) or "")
+            ref += f", point {int(m.group(2))}" + "".join(f"({p})" for p in parts)
+        found.append((m.start(), ref))
     for m in _REF_RECITAL.finditer(folded):
         found.append((m.start(), f"Recital {int(m.group(1))}"))
     out: list[str] = []
@@ -536,6 +561,9 @@ def _named_in(folded: str) -> list[str]:
             out.append(ref)
     return out
 
+
+# The marker of the first point ("(a)", "1."), which a lead-in's slice ends with.
+_MARKER_AT_END = re.compile(r"\s*(?:\([0-9a-z]{1,4}\)|\d{1,3}\.)\s*$")
 
 # -- retrieval ---------------------------------------------------------------------------
 
@@ -611,6 +639,7 @@ class ProvisionIndex:
         self._ranked = [i for i, p in enumerate(self.passages) if p.indexed]
         self._unit_rows: dict[str, np.ndarray] = {}
         self._quotes: dict[str, tuple[str, str]] = {}  # reference -> (quote, full text)
+        self._leads: dict[str, str] = {}  # a parent's reference -> its lead-in
         vocab: dict[str, int] = {}
         rows, cols, vals = [], [], []
         lengths = np.zeros(len(self._ranked))
@@ -729,7 +758,22 @@ class ProvisionIndex:
             title=passage.title,
             named=named,
             score=round(score, 4),
+            lead_in=self.lead_in(passage),
         )
+
+    def lead_in(self, passage: Passage) -> str:
+        """The words of a point's parent before its first point ("" for other passages)."""
+        if passage.kind not in ("point", "annex_point") or passage.parent is None:
+            return ""
+        if passage.parent not in self._leads:
+            parent = self.by_reference[passage.parent]
+            first = min(
+                (p.start for p in self.passages if p.parent == parent.reference),
+                default=parent.end,
+            )
+            lead = collapse(parent.text[: max(first - parent.start, 0)])
+            self._leads[passage.parent] = _MARKER_AT_END.sub("", lead)
+        return self._leads[passage.parent]
 
     def lookup(self, question: str) -> tuple[Provision, ...]:
         """The provisions the question names that exist in the Act (at most the maximum)."""
@@ -744,7 +788,11 @@ class ProvisionIndex:
             plain = _ARTICLE_POINT.fullmatch(ref)
             alt = f"{plain.group(1)}, point ({plain.group(2)})" if plain else ref
             passage = self.get(ref) or self.get(alt)
-            if passage is not None:
+            # A point the Act lacks ("Annex III, point 9"): the provision that would hold it.
+            while passage is None and parent_reference(ref) != ref:
+                ref = parent_reference(ref)
+                passage = self.get(ref)
+            if passage is not None and passage not in found:
                 found.append(passage)
         hits = [self.provision(p, named=True) for p in found]
         return tuple(hits[: self.settings.max_results])
@@ -882,6 +930,27 @@ class ProvisionIndex:
         )
         return None if best is None else best[1]
 
+    def best_within(
+        self, questions: Sequence[str], articles: Sequence[str]
+    ) -> list[Passage]:
+        """For each question, the passage of its article (or annex) that its words score
+        best on: a paragraph or point, or the article itself when none shares a word."""
+        folded = [_fold(q) for q in questions]
+        indptr, cols, bm25, _, _ = self._scored(folded, [None] * len(folded))
+        counts = np.diff(indptr)
+        wanted = np.repeat(np.asarray(articles, dtype=object), counts)
+        inside = self._articles[cols].astype(object) == wanted
+        out = []
+        for r, article in enumerate(articles):
+            start, stop = indptr[r], indptr[r + 1]
+            mine = np.flatnonzero(inside[start:stop]) + start
+            if mine.size:
+                best = mine[np.argmax(bm25[mine])]
+                out.append(self._ranked_passages[cols[best]])
+            else:
+                out.append(self.by_reference[article])
+        return out
+
     def search(self, question: str, unit: str | None = None) -> tuple[Provision, ...]:
         """The provisions for one question: named ones, else the retrieved ones over the floor."""
         return self.search_many([question], [unit])[0]
@@ -1014,6 +1083,8 @@ def read_settings(path: Path) -> Settings:
             quote_chars=int(retrieval.get("quote_chars", 320)),
             title_weight=int(retrieval.get("title_weight", 2)),
             definition_bonus=float(retrieval.get("definition_bonus", 10.0)),
+            article_share=float(fitted.get("article_share", 0.0)),
+            article_floor=float(fitted.get("article_floor", 0.25)),
             unit_articles=unit_articles,
             expansions={str(k): str(v) for k, v in (data.get("expansions") or {}).items()},
             stopwords=frozenset(stopwords),
@@ -1106,7 +1177,7 @@ def read_labelled_provisions(path: Path) -> list[LabelledQuestion]:
         InputError: the file is not a mapping with a ``questions`` list of
             ``{text, provisions[, unit]}``; the message names the item.
     """
-    from .errors import InputError
+    from ..errors import InputError
 
     data = read_yaml(path)
     items = data.get("questions") if isinstance(data, dict) else None

@@ -1,0 +1,101 @@
+"""A conversation: questions asked in turn, a short follow-up read in its context.
+
+``route()`` and batch stay stateless; a chat keeps a :class:`Conversation`::
+
+    talk = Conversation(router)
+    talk.ask("Who enforces the rules for general-purpose AI models?")
+    talk.ask("and who do I contact?")      # read as a follow-up: the same unit answers
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .text import normalised_words
+
+if TYPE_CHECKING:
+    from .results import Decision
+    from .routing import Router
+
+__all__ = ["Conversation", "Turn"]
+
+#: A follow-up is short: "and who do I contact?", "which article?", "und auf Deutsch?".
+FOLLOW_UP_WORDS = 6
+
+# Openings that tie a question to the one before, in the five languages with most data.
+_CONTINUES = re.compile(
+    r"^(?:and|also|what about|how about|plus|et|aussi|und|auch|e|anche|y|también|tambien)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and its answer; ``context`` is the text it was routed as (the question
+    before it and itself, for a follow-up)."""
+
+    text: str
+    context: str
+    decision: Decision
+
+
+class Conversation:
+    """Questions asked in turn, keeping the last few turns.
+
+    A short question that carries no unit of its own ("and who do I contact?", "which
+    article?", "what about funding?") is routed together with the question before it, and
+    its evidence says so; a question that names its own unit, a topic, or is long starts
+    afresh.
+
+    Parameters:
+        router: a fitted router.
+        memory: how many turns to keep.
+    """
+
+    def __init__(self, router: Router, *, memory: int = 5) -> None:
+        self.router = router
+        self.memory = memory
+        self._turns: deque[Turn] = deque(maxlen=memory)
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        """The kept turns, oldest first."""
+        return tuple(self._turns)
+
+    def reset(self) -> None:
+        """Forget the turns: the next question starts afresh."""
+        self._turns.clear()
+
+    def ask(self, text: str) -> Decision:
+        """Answer ``text`` in the conversation's context; raises as :meth:`Router.route`."""
+        own = self.router.route(text)
+        previous = self._turns[-1] if self._turns else None
+        decision, context = own, text
+        if previous is not None and previous.decision.unit is not None and self._follows(
+            text, own
+        ):
+            context = f"{previous.context} {text}"
+            joined = self.router.route(context)
+            if joined.decision == "routed":
+                note = f"read as a follow-up to: {previous.text}"
+                evidence = dataclasses.replace(
+                    joined.evidence, notes=(*joined.evidence.notes, note)
+                )
+                decision = dataclasses.replace(joined, text=own.text, evidence=evidence)
+            else:
+                context = text
+        self._turns.append(Turn(text, context, decision))
+        return decision
+
+    @staticmethod
+    def _follows(text: str, own: Decision) -> bool:
+        """Whether ``text`` reads as a follow-up rather than a question of its own."""
+        words = normalised_words(text)
+        if not words or len(words) > FOLLOW_UP_WORDS or own.topic is not None:
+            return False
+        # A short question sure of its own unit stands alone ("who handles the AI pact?").
+        return own.decision != "routed" or own.confidence < 0.9 or bool(_CONTINUES.match(text))

@@ -1,0 +1,249 @@
+"""The AI Act as a routed pack: which article a question is about, then which paragraph.
+
+Each article and annex is a unit of a pack derived from the Act (its "mandate" is its
+verbatim text), trained on people's questions about it (``intents/act/questions.yaml``) and
+on questions that no provision answers (the pack's out-of-scope questions, its referrals'
+and those about topics that rest on no provision). The same engine that routes questions
+to units routes them to articles, with its fitted floor deciding "no provision"; within the
+chosen article the paragraph or point the question's words score best on is cited.
+
+The fitted model and thresholds live in ``intents/act/`` (``ai-office calibrate``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import PackError
+from ..pack import IntentSet, Pack, Unit, read_calibration
+from ..records import Citation, Example, require
+from ..text import normalise
+from ..yamlio import line_of, read_yaml
+from .index import Provision, ProvisionIndex, collapse, parent_reference
+
+if TYPE_CHECKING:
+    from ..routing import Router
+
+__all__ = ["ACT_DIR", "NO_PROVISION", "ArticleCiter", "act_pack", "article_of"]
+
+#: The folder of ``intents/`` holding the Act pack's questions, model and thresholds.
+ACT_DIR = "act"
+QUESTIONS_FILE = "questions.yaml"
+
+#: The out-of-scope intent of the Act pack: no provision answers the question.
+NO_PROVISION = "no_provision"
+
+_ARTICLE = re.compile(r"(Article \d+|Annex [IVXLC]+)")
+
+
+def article_of(reference: str) -> str:
+    """The article or annex a reference lies in: "Article 5(1)(h)" -> "Article 5"."""
+    m = _ARTICLE.match(reference)
+    return m.group(1) if m else reference
+
+
+def act_questions(pack: Pack, index: ProvisionIndex) -> list[tuple[str, str, str | None]] | None:
+    """The pack's training questions about the Act as ``(text, reference, language)``, the
+    reference made one the Act holds; None when the pack has none.
+
+    Raises:
+        PackError: the questions file is malformed or names an article the Act lacks.
+    """
+    path = pack.intents_dir / ACT_DIR / QUESTIONS_FILE
+    if not path.is_file():
+        return None
+    items = require(read_yaml(path), "questions", list, path)
+    out = []
+    for n, item in enumerate(items):
+        text = require(item, "text", str, path)
+        ref = require(item, "ref", str, path)
+        if index.get(article_of(ref)) is None:
+            raise PackError(
+                f"question {n + 1} names {ref!r}, which is not in the Act; use references "
+                "such as 'Article 5(1)(h)' or 'Annex III, point 4'",
+                path=path,
+                line=line_of(items, n),
+            )
+        # "Article 113(3)(a)": cut to the nearest provision the Act's passages hold.
+        while index.get(ref) is None:
+            ref = parent_reference(ref)
+        lang = item.get("lang")
+        out.append((text, ref, None if lang is None else str(lang)))
+    return out
+
+
+def act_pack(pack: Pack, index: ProvisionIndex) -> Pack | None:
+    """The Act as a pack of articles and annexes, or None when ``pack`` has no Act questions.
+
+    Raises:
+        PackError: the questions file is malformed or names a provision the Act lacks.
+    """
+    questions = act_questions(pack, index)
+    if questions is None:
+        return None
+    path = pack.intents_dir / ACT_DIR / QUESTIONS_FILE
+    asked: dict[str, list[Example]] = {}
+    for text, ref, lang in questions:
+        asked.setdefault(article_of(ref), []).append(Example(text, lang))
+    act = next((s for s in pack.sources if s.id == "ai_act"), None)
+    units, intents = [], []
+    for passage in index.passages:
+        if passage.kind not in ("article", "annex"):
+            continue
+        citation = Citation(
+            source_id="ai_act",
+            title=passage.title or passage.reference,
+            publisher=None if act is None else act.citation.publisher,
+            date=None if act is None else act.citation.date,
+            url=passage.url,
+        )
+        aliases = (passage.title,) if passage.title else ()
+        name = f"{passage.reference} \u2014 {passage.title}" if passage.title else passage.reference
+        units.append(Unit(passage.reference, name, aliases, passage.text, citation))
+        # Its heading is a question about it too ("Penalties"), so every article is a class.
+        examples = [*asked.get(passage.reference, ()), *(Example(a) for a in aliases)]
+        # Its own words are evidence too: each paragraph and point (cut: the classifier
+        # weighs words, not length), or the whole text of an article without paragraphs.
+        parts = [c.text for c in index.passages if c.parent == passage.reference]
+        examples += [Example(collapse(t)[:400]) for t in parts or [passage.text]]
+        intents.append(IntentSet(passage.reference, path, (), tuple(examples)))
+    # No provision answers what is not for the office, nor a question about a programme
+    # that rests on none (GenAI4EU calls, AI Factories). (Referrals' questions are not
+    # among them: a complaint about an AI system used on someone is Article 85's.)
+    none = [e for i in pack.intents if i.unit == pack.out_of_scope_unit for e in i.examples]
+    none += [e for t in pack.topics if not t.provisions for e in t.examples]
+    intents.append(IntentSet(NO_PROVISION, path, (), tuple(none)))
+    act_dir = pack.intents_dir / ACT_DIR
+    calibration = None
+    if (act_dir / "calibration.yaml").is_file():
+        calibration = read_calibration(act_dir / "calibration.yaml")
+    return Pack(
+        name=f"{pack.name}: AI Act",
+        corpus_dir=pack.corpus_dir,
+        intents_dir=act_dir,
+        units=tuple(units),
+        sources=pack.sources,
+        intents=tuple(intents),
+        out_of_scope_unit=NO_PROVISION,
+        office_unit=None,
+        messages=dict(pack.messages),
+        calibration=calibration,
+        matcher_settings=pack.matcher_settings,
+        cites_provisions=False,
+    )
+
+
+class ArticleCiter:
+    """Cites provisions for questions: the articles the Act router picks, then the most
+    specific passage of each that the evidence points to.
+
+    Within an article, a passage's evidence is its own text and the training questions
+    labelled with it: the question's nearest neighbour among them (cosine of the Act
+    router's features) names the passage; when none shares anything with the question, the
+    passage its words score best on (BM25).
+
+    Parameters:
+        router: a Router fitted on :func:`act_pack`.
+        index: the Act's passages.
+        questions: the training questions, as :func:`act_questions` gives them.
+        floor: no provision is cited when the best article's fused probability is under
+            this (``article_floor`` in ``corpus/provisions.yaml``, fitted on the tuning
+            questions by ``benchmarks/bench_law.py``).
+        share: an article after the first is cited only when its score is at least this
+            share of the first's (``article_share``).
+        limit: at most this many provisions.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        index: ProvisionIndex,
+        questions: Sequence[tuple[str, str, str | None]] = (),
+        *,
+        floor: float = 0.25,
+        share: float = 0.0,
+        limit: int = 3,
+    ) -> None:
+        self.router = router
+        self.index = index
+        self.questions = questions
+        self.floor = floor
+        self.share = share
+        self.limit = limit
+        self._evidence: dict[str, tuple[Any, list[str]]] = {}
+
+    def articles_many(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """The articles (and annexes) each question is about, best first; () for none."""
+        out = []
+        for d in self.router.route_many(texts, explain=False):
+            # The Act router's own floor is fitted to refuse readily; citing wants its own
+            # (unseen questions spread their probability over more articles).
+            if not d.alternatives or d.alternatives[0].score < self.floor:
+                out.append(())
+                continue
+            top = d.alternatives[0].score
+            listed = d.alternatives[: self.limit]
+            chosen = [a.unit.id for a in listed if a.score >= self.share * top]
+            if d.decision == "clarify":
+                chosen = list(dict.fromkeys([*(u.id for u in d.candidates), *chosen]))
+            out.append(tuple(chosen[: self.limit]))
+        return out
+
+    def _evidence_of(self, article: str) -> tuple[Any, list[str]]:
+        """The feature rows of an article's evidence and the reference each points to."""
+        if article not in self._evidence:
+            texts, refs = [], []
+            for text, ref in self._examples_of(article):
+                texts.append(normalise(text))
+                refs.append(ref)
+            features = self.router.classifier_.transform(texts) if texts else None
+            if features is not None:
+                features = _unit_rows(features)
+            self._evidence[article] = (features, refs)
+        return self._evidence[article]
+
+    def _examples_of(self, article: str) -> list[tuple[str, str]]:
+        found = [(t, r) for t, r, _ in self.questions if article_of(r) == article]
+        passage = self.index.get(article)
+        if passage is not None:
+            found += [
+                (collapse(p.text)[:400], p.reference)
+                for p in self.index.passages
+                if p.reference != article
+                and article_of(p.reference) == article
+                and p.kind != "recital"
+            ]
+        return found
+
+    def cite_many(self, texts: Sequence[str]) -> list[tuple[Provision, ...]]:
+        """The provisions for each question: per article, its passage the evidence points
+        to (see the class)."""
+        articles = self.articles_many(texts)
+        pairs = [(t, a) for t, arts in zip(texts, articles) for a in arts]
+        if not pairs:
+            return [()] * len(texts)
+        asked = _unit_rows(self.router.classifier_.transform([normalise(t) for t, _ in pairs]))
+        fallback = self.index.best_within([t for t, _ in pairs], [a for _, a in pairs])
+        chosen = []
+        for row, ((_, article), plain) in enumerate(zip(pairs, fallback)):
+            features, refs = self._evidence_of(article)
+            passage = plain
+            if features is not None:
+                similarity = (features @ asked[row].T).toarray().ravel()
+                best = int(np.argmax(similarity))
+                if similarity[best] > 0:
+                    passage = self.index.get(refs[best]) or plain
+            chosen.append(self.index.provision(passage))
+        it = iter(chosen)
+        return [tuple(next(it) for _ in arts) for arts in articles]
+
+
+def _unit_rows(features: Any) -> Any:
+    """Rows scaled to unit length, so that a product of two is their cosine."""
+    norms = np.sqrt(np.asarray(features.multiply(features).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return features.multiply(1.0 / norms[:, np.newaxis]).tocsr()
