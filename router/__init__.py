@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 # loaded on first use so the chat can draw its prompt before that (PEP 562).
 _LAZY = {
     "Citation": "pack",
+    "Conversation": "conversation",
     "Pack": "pack",
     "Unit": "pack",
     "load_pack": "pack",
@@ -41,6 +42,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from .conversation import Conversation
     from .pack import Citation, Pack, Unit, load_pack
     from .results import Alternative, Answer, Decision, Evidence, Quote
     from .routing import Router, StaleCalibrationWarning
@@ -62,6 +64,7 @@ __all__ = [
     "Alternative",
     "Answer",
     "Citation",
+    "Conversation",
     "Decision",
     "Evidence",
     "InputError",

@@ -1215,8 +1215,17 @@ def output_format_for(output: str | None, output_format: str | None) -> str:
         fmt = output_format
     elif output is None or output == "-":
         fmt = "jsonl"
+    elif not Path(output.removesuffix(".gz")).suffix:
+        fmt = "jsonl"  # no suffix at all: the default
     else:
-        fmt = detect_format(output, default="jsonl")
+        # A suffix that names no format ("out.xlsx") would get JSON Lines under a name
+        # that says otherwise: refuse it unless the format is given.
+        fmt = _SUFFIXES.get(Path(output.removesuffix(".gz")).suffix.lower(), "")
+        if not fmt:
+            raise InputError(
+                f"cannot tell the output format of {output} from its name; name it .csv or "
+                ".jsonl, or pass --output-format csv or jsonl"
+            )
     if fmt not in OUTPUT_FORMATS:
         raise InputError(f"cannot write {fmt}; the output format is csv or jsonl")
     return fmt
@@ -1240,6 +1249,11 @@ def atomic_output(output: str | None, *, stdout: IO[str] | None = None) -> Itera
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise InputError(f"cannot write to {folder}: {exc.strerror}") from exc
+    # mkstemp creates the file 0600; the output is an ordinary file, so the umask decides.
+    umask = os.umask(0)
+    os.umask(umask)
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o666 & ~umask)
     raw = os.fdopen(fd, "wb")
     try:
         binary: IO[bytes] = raw

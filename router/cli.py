@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import RouterError
+from .text import clean_for_display
 
 if TYPE_CHECKING:
     from .routing import Router
@@ -80,7 +82,7 @@ def ask(question: tuple[str, ...], as_json: bool, why: bool, pack: str | None) -
 
     decision = load_router(pack).route(" ".join(question))
     if as_json:
-        click.echo(json.dumps(decision.to_dict(), ensure_ascii=False))
+        click.echo(json.dumps(decision.to_dict(evidence=why), ensure_ascii=False))
         return
     click.echo(render_decision(decision, color=use_color()))
     if why:
@@ -270,13 +272,18 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
     """Classify every inquiry in INPUT... (CSV, JSONL or text; - is stdin; .gz is read).
 
     Writes each input row with unit, unit_name, decision, confidence, alternatives,
-    provisions and error added, in input order. Rows that cannot be routed get
-    decision=error and a reason. A summary goes to stderr; see docs/batch.md.
+    provisions, topic, referral and error added, in input order. Rows that cannot be routed
+    get decision=error and a reason. A summary goes to stderr; see docs/batch.md.
     """
     import time
 
     from . import batch as b
+    from .errors import InputError
 
+    try:  # before the router loads: a wrong output name is a usage error
+        b.output_format_for(output, options.get("output_format"))
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
     router = load_router(pack)
     paths = [p for p in inputs if p != "-"]
     total = 0 if "-" in inputs else sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
@@ -313,4 +320,10 @@ def main(argv: list[str] | None = None) -> None:
     # Die quietly when the reader of a pipe goes away (`ai-office units | head`).
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # A warning is one plain line for a person, not Python's file:line and source line.
+    warnings.showwarning = _show_warning
     cli.main(args=argv, prog_name="ai-office")
+
+
+def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    click.echo(f"Warning: {clean_for_display(str(message))}", err=True)

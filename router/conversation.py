@@ -26,6 +26,12 @@ __all__ = ["Conversation", "Turn"]
 #: A follow-up is short: "and who do I contact?", "which article?", "und auf Deutsch?".
 FOLLOW_UP_WORDS = 6
 
+#: A question whose own decision is at least this sure is not read as a follow-up.
+SURE = 0.9
+
+#: A sure refusal of at least this many words is a new question, not a follow-up.
+NEW_QUESTION_WORDS = 4
+
 # Openings that tie a question to the one before, in the five languages with most data.
 _CONTINUES = re.compile(
     r"^(?:and|also|what about|how about|plus|et|aussi|und|auch|e|anche|y|también|tambien)\b",
@@ -97,5 +103,11 @@ class Conversation:
         words = normalised_words(text)
         if not words or len(words) > FOLLOW_UP_WORDS or own.topic is not None:
             return False
-        # A short question sure of its own unit stands alone ("who handles the AI pact?").
-        return own.decision != "routed" or own.confidence < 0.9 or bool(_CONTINUES.match(text))
+        if _CONTINUES.match(text):
+            return True
+        if own.decision == "routed":
+            # Sure of its own unit, it stands alone ("who handles the AI pact?").
+            return own.confidence < SURE
+        # A refusal of a few words that says something ("recipe for a chocolate cake") is a
+        # new question; "how much?" or "tell me more" say nothing on their own.
+        return own.confidence < SURE or len(words) < NEW_QUESTION_WORDS

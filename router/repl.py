@@ -31,6 +31,7 @@ from .errors import RouterError, UnknownUnitError
 from .text import clean_for_display
 
 if TYPE_CHECKING:
+    from .conversation import Conversation
     from .pack import Pack, Unit
     from .results import Decision
     from .routing import Router
@@ -322,10 +323,20 @@ class Chat:
         self.picked: Unit | None = None
         #: A clarify decision waiting for the person's pick.
         self.pending: Decision | None = None
+        self._conversation: Conversation | None = None
 
     @property
     def router(self) -> Router:
         return self.loader.get()
+
+    @property
+    def conversation(self) -> Conversation:
+        """The turns so far: a short follow-up is read in the previous question's context."""
+        if self._conversation is None:
+            from .conversation import Conversation
+
+            self._conversation = Conversation(self.router)
+        return self._conversation
 
     def handle(self, line: str) -> Reply:
         """Answer one input line: a command, a pick after a question back, or a question."""
@@ -351,7 +362,7 @@ class Chat:
         from .render import render_decision
 
         try:
-            decision = self.router.route(question)
+            decision = self.conversation.ask(question)
         except RouterError as exc:
             return Reply(str(exc))
         self.last, self.picked = decision, None
@@ -576,16 +587,19 @@ def run_lines(
     Blank lines are skipped. A line the router rejects is reported on ``err`` with its
     line number (in JSON mode as an object with ``line`` and ``error``, so the output stays
     one object per answered line) and makes the exit code 1; the rest are still answered.
+    The lines are one conversation: a short follow-up is read in its context.
     """
+    from .conversation import Conversation
     from .render import render_decision
 
+    talk = Conversation(router)
     status = 0
     first = True
     for number, line in enumerate(lines, start=1):
         if not clean_for_display(line):
             continue
         try:
-            decision = router.route(line)
+            decision = talk.ask(line)
         except RouterError as exc:
             status = 1
             if as_json:

@@ -111,8 +111,25 @@ class Decision:
             return tuple(a.unit for a in self.alternatives[:2])
         return (self.unit,) if self.unit is not None else ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary: ``text, decision, unit, unit_name, confidence, ...``."""
+    def evidence_dict(self) -> dict[str, Any]:
+        """The evidence as JSON: matched terms, spelling fixes, weighing words, scores."""
+        ev = self.evidence
+        return {
+            "matched_terms": [
+                {"term": m.term, "unit": m.unit, "typed": m.matched, "weight": round(m.weight, 4)}
+                for m in ev.matched_terms
+            ],
+            "corrections": [{"typed": a, "read_as": b} for a, b in ev.corrections],
+            "weighing_terms": [{"term": t, "weight": round(w, 4)} for t, w in ev.weighing_terms],
+            "model_scores": {k: round(v, 4) for k, v in ev.model_scores},
+            "fuzzy_scores": {k: round(v, 4) for k, v in ev.fuzzy_scores},
+            "truncated": ev.truncated,
+            "notes": list(ev.notes),
+        }
+
+    def to_dict(self, *, evidence: bool = False) -> dict[str, Any]:
+        """A JSON-ready summary: ``text, decision, unit, unit_name, confidence, ...``, and
+        the evidence when asked (``ask --json --why``)."""
         return {
             "text": self.text,
             "decision": self.decision,
@@ -137,7 +154,7 @@ class Decision:
             "topic": None if self.topic is None else topic_dict(self.topic),
             "referral": None if self.referral is None else referral_dict(self.referral),
             "contacts": [contact_dict(c) for c in self.contacts],
-        }
+        } | ({"evidence": self.evidence_dict()} if evidence else {})
 
 
 def _citation_dict(citation: Citation | None) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from .law import Provision, ProvisionIndex, load_provisions
 from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
 from .linear import MODEL_FILE, LinearTextModel, softmax
-from .pack import Contact, Pack, Referral, Topic, Unit, load_pack
+from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
 from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
 from .results import Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
@@ -147,18 +147,21 @@ class Router:
         ]
         self._in_scope = [i for i, u in enumerate(self._unit_index) if u is not None]
         self._in_scope_units = [self._unit_index[i] for i in self._in_scope]
+        topic_pack = pack.topic_pack()
+        # One warning for the pack, whichever of its stored calibrations is stale.
+        stale = [p for p in (pack, topic_pack) if p is not None and _is_stale(p)]
+        if stale and (self.policy is None or stale != [pack]):
+            warnings.warn(
+                f"the calibration in {stale[0].intents_dir} was fitted on other training "
+                f"data; refitting it now. Run '{calibrate_command(pack)}' to store it.",
+                StaleCalibrationWarning,
+                stacklevel=2,
+            )
         if self.policy is not None:
             self.policy_ = self.policy
         else:
             stored = policy_from_calibration(pack)
             if stored is None:
-                if pack.calibration is not None:
-                    warnings.warn(
-                        f"the calibration in {pack.intents_dir} was fitted on other training "
-                        "data; refitting it now. Run 'ai-office calibrate' to store it.",
-                        StaleCalibrationWarning,
-                        stacklevel=2,
-                    )
                 stored = fit_calibration(
                     pack, classifier=self.classifier, matcher=self.matcher
                 ).policy
@@ -166,10 +169,7 @@ class Router:
         self.answers_ = AnswerBook(pack)
         # Topics and referrals are told apart by a router of their own, over the pack's
         # topic pack: the same engine, its own fitted model and thresholds.
-        topic_pack = pack.topic_pack()
-        self.topics_: Router | None = (
-            None if topic_pack is None else Router(cache_size=0).fit(topic_pack)
-        )
+        self.topics_: Router | None = None if topic_pack is None else _quietly_fitted(topic_pack)
         self._topics = {t.id: t for t in pack.topics}
         self._override_floor = pack.topic_settings.get("override_floor", NEVER)
         self._referral_floor = pack.topic_settings.get("referral_floor", NEVER)
@@ -206,7 +206,7 @@ class Router:
                 None
                 if act is None or index is None
                 else ArticleCiter(
-                    Router(cache_size=0).fit(act),
+                    self._act_router(act),
                     index,
                     act_questions(self.pack_, index) or (),
                     floor=index.settings.article_floor,
@@ -215,17 +215,28 @@ class Router:
             )
         return self._article_citer  # type: ignore[return-value]
 
+    def _act_router(self, act: Pack) -> Router:
+        if _is_stale(act):
+            warnings.warn(
+                f"the calibration in {act.intents_dir} was fitted on other training data; "
+                f"refitting it now. Run '{calibrate_command(self.pack_)}' to store it.",
+                StaleCalibrationWarning,
+                stacklevel=3,
+            )
+        return _quietly_fitted(act)
+
     def _provisions(
         self, texts: Sequence[str], kinds: Sequence[str], units: Sequence[str]
     ) -> list[tuple[Provision, ...]]:
         """The provisions that bear on each question.
 
         A question that names provisions gets them. Otherwise the Act router decides which
-        articles it is about (or that none is) and the best paragraph of each is cited; a
-        pack without one falls back to BM25 retrieval over the passages, with the routed
-        unit's articles (``units``) weighing more. Only then is a question refused as not
-        for the office left with no citation but the ones it names: words alone ("2",
-        "recipe") match some passage, and a wrong citation is worse than none.
+        articles it is about (or that none is) and the best paragraph of each is cited,
+        refused questions included (a citizen's question about the law is often not one
+        for the office); a question of fewer than two real words ("2", "recipe") gets none,
+        as a wrong citation is worse than none. A pack without an Act router falls back to
+        BM25 retrieval over the passages, with the routed unit's articles (``units``)
+        weighing more, for the questions it routes.
         """
         index = self.provision_index
         if index is None:
@@ -233,7 +244,9 @@ class Router:
         out = [index.lookup(text) for text in texts]
         citer = self.article_citer
         searched = [
-            i for i, kind in enumerate(kinds) if not out[i] and (citer or kind != OUT_OF_SCOPE)
+            i
+            for i, kind in enumerate(kinds)
+            if not out[i] and (kind != OUT_OF_SCOPE or (citer is not None and _says(texts[i])))
         ]
         if not searched:
             return out
@@ -676,6 +689,35 @@ def _bare_evidence(prep: _Prepared) -> Evidence:
     if not prep.truncated and prep.normalised:
         return _NO_EVIDENCE
     return Evidence(truncated=prep.truncated, notes=_notes(prep))
+
+
+def _says(text: str) -> bool:
+    """Whether a question has at least two words of three letters or more to go on."""
+    return sum(len(w) >= 3 and w.isalpha() for w in normalised_words(text)) >= 2
+
+
+def _is_stale(pack: Pack) -> bool:
+    """Whether the pack has a stored calibration fitted on other training data."""
+    from .calibration import policy_from_calibration
+
+    return pack.calibration is not None and policy_from_calibration(pack) is None
+
+
+def _quietly_fitted(pack: Pack) -> Router:
+    """A router fitted on a derived pack (topics, the Act), its staleness warned by the
+    router that owns it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleCalibrationWarning)
+        return Router(cache_size=0).fit(pack)
+
+
+def calibrate_command(pack: Pack) -> str:
+    """The command that stores ``pack``'s calibration: ``--pack`` names its folder unless it
+    is the bundled pack (a derived topic or Act pack names its parent's)."""
+    corpus, _ = bundled_dirs()
+    if pack.corpus_dir.resolve() == corpus.resolve():
+        return "ai-office calibrate"
+    return f"ai-office calibrate --pack {pack.corpus_dir.parent}"
 
 
 def match_unit(

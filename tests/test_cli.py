@@ -201,3 +201,61 @@ def test_broken_pipe_is_quiet() -> None:
         timeout=120,
     )
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_ask_json_why_includes_the_evidence(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--json", "--why", "sistemic risk evaluations of GPAI"])
+    data = json.loads(result.output)
+    assert data["evidence"]["model_scores"]["ai_safety"] > 0.5
+    assert data["evidence"]["weighing_terms"]
+    assert "evidence" not in json.loads(runner.invoke(cli, ["ask", "--json", "GPAI"]).output)
+
+
+def test_batch_to_an_unknown_suffix_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("who fines GPAI providers?\n", encoding="utf-8")
+    result = runner.invoke(cli, ["batch", str(source), "-o", str(tmp_path / "out.xlsx")])
+    assert result.exit_code == 2
+    assert "--output-format" in result.output
+    assert not (tmp_path / "out.xlsx").exists()
+    ok = runner.invoke(
+        cli,
+        ["batch", str(source), "-q", "-o", str(tmp_path / "out.xlsx"), "--output-format", "csv"],
+    )
+    assert ok.exit_code == 0
+    assert (tmp_path / "out.xlsx").read_text(encoding="utf-8").startswith("text,unit,")
+
+
+def test_batch_output_honours_the_umask(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "q.txt"
+    source.write_text("who fines GPAI providers?\n", encoding="utf-8")
+    old = os.umask(0o022)
+    try:
+        assert (
+            runner.invoke(
+                cli, ["batch", str(source), "-q", "-o", str(tmp_path / "o.csv")]
+            ).exit_code
+            == 0
+        )
+    finally:
+        os.umask(old)
+    assert (tmp_path / "o.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_stale_pack_warns_in_one_line_naming_the_command(pack_copy: Path) -> None:
+    path = pack_copy / "intents/ai_safety.yaml"
+    path.write_text(
+        path.read_text("utf-8").replace("  en:\n", '  en:\n    - "new eval question"\n', 1),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "router", "ask", "--pack", str(pack_copy), "GPAI risks"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Warning: the calibration in ")
+    assert f"'ai-office calibrate --pack {pack_copy}'" in lines[0]

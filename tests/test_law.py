@@ -23,7 +23,8 @@ def test_every_article_and_annex_is_a_unit_with_questions(router: Router) -> Non
     assert act is not None
     ids = {u.id for u in act.units}
     assert {f"Article {n}" for n in range(1, 114)} <= ids
-    assert {f"Annex {n}" for n in "I II III IV V VI VII VIII IX X XI XII XIII".split()} <= ids
+    annexes = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII"]
+    assert {f"Annex {n}" for n in annexes} <= ids
     assert all(u.mandate and u.citation and u.citation.url for u in act.units)
     asked = Counter(
         article_of(q["ref"])
@@ -40,6 +41,8 @@ def test_every_article_and_annex_is_a_unit_with_questions(router: Router) -> Non
         ("Which AI practices are banned outright?", "Article 5"),
         ("Do chatbots have to tell people they are talking to an AI?", "Article 50"),
         ("What fines can a GPAI provider get?", "Article 101"),
+        ("Quelles pratiques d'IA sont interdites ?", "Article 5"),
+        ("Welche KI-Praktiken sind verboten?", "Article 5"),
     ],
 )
 def test_questions_nobody_wrote_for_an_article_cite_it_first(
@@ -104,8 +107,8 @@ def test_chat_law_with_a_reference_quotes_it(router: Router) -> None:
     ("name", "at_1", "hit_3", "none"),
     [
         ("provisions.yaml", 0.78, 0.88, 0.80),
-        ("act_tune.yaml", 0.62, 0.70, 0.90),
-        ("act_heldout.yaml", 0.68, 0.75, 0.85),
+        ("act_tune.yaml", 0.67, 0.74, 0.90),
+        ("act_heldout.yaml", 0.69, 0.79, 0.88),
     ],
 )
 def test_citation_floors(router: Router, name: str, at_1: float, hit_3: float, none: float) -> None:

@@ -14,6 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (REPO / "pyproject.toml").is_file(), reason="needs the source tree")
 def test_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
@@ -31,6 +32,13 @@ def test_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> No
     assert "router/corpus/sources/ai_office_announcement.txt" in names
     assert "router/intents/calibration.yaml" in names
     assert "router/intents/out_of_scope.yaml" in names
+    assert "router/corpus/topics.yaml" in names
+    assert "router/intents/topics/model.npz" in names
+    assert "router/intents/act/model.npz" in names
+    assert "router/intents/act/questions.yaml" in names
+    assert any(n.startswith("router/corpus/sources/pages/") for n in names)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE")
+               for n in names)
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -47,5 +55,8 @@ def test_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> No
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["unit"] == "regulation_compliance"
+    answer = json.loads(result.stdout)
+    assert answer["unit"] == "regulation_compliance"
+    assert answer["provisions"] and answer["provisions"][0]["reference"].startswith("Article 101")
     assert "StaleCalibration" not in result.stderr
+    assert "Warning" not in result.stderr

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from router.errors import InputError, PackError, RouterError
-from router.pack import bundled_dirs
 from router.law.index import (
     ProvisionIndex,
     collapse,
@@ -18,6 +17,7 @@ from router.law.index import (
     read_labelled_provisions,
     read_settings,
 )
+from router.pack import bundled_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "sources" / "ai_act_regulation_2024_1689.md"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,8 @@ __all__ = ["ACT_DIR", "NO_PROVISION", "ArticleCiter", "act_pack", "article_of"]
 #: The folder of ``intents/`` holding the Act pack's questions, model and thresholds.
 ACT_DIR = "act"
 QUESTIONS_FILE = "questions.yaml"
+#: Everyday names of each article's subject, by language: aliases of its unit.
+TITLES_FILE = "titles.yaml"
 
 #: The out-of-scope intent of the Act pack: no provision answers the question.
 NO_PROVISION = "no_provision"
@@ -76,6 +79,23 @@ def act_questions(pack: Pack, index: ProvisionIndex) -> list[tuple[str, str, str
     return out
 
 
+def _everyday_names(path: Path) -> dict[str, tuple[str, ...]]:
+    """``{"Article 5": ("banned AI", "pratiques d'IA interdites", ...)}`` from ``path``."""
+    if not path.is_file():
+        return {}
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise PackError("expected a mapping of article to names by language", path=path)
+    out = {}
+    for article, by_language in data.items():
+        if not isinstance(by_language, dict):
+            raise PackError(f"{article!r}: expected names by language", path=path)
+        out[str(article)] = tuple(
+            str(n) for names in by_language.values() for n in (names or ()) if str(n).strip()
+        )
+    return out
+
+
 def act_pack(pack: Pack, index: ProvisionIndex) -> Pack | None:
     """The Act as a pack of articles and annexes, or None when ``pack`` has no Act questions.
 
@@ -89,6 +109,7 @@ def act_pack(pack: Pack, index: ProvisionIndex) -> Pack | None:
     asked: dict[str, list[Example]] = {}
     for text, ref, lang in questions:
         asked.setdefault(article_of(ref), []).append(Example(text, lang))
+    names = _everyday_names(pack.intents_dir / ACT_DIR / TITLES_FILE)
     act = next((s for s in pack.sources if s.id == "ai_act"), None)
     units, intents = [], []
     for passage in index.passages:
@@ -101,7 +122,7 @@ def act_pack(pack: Pack, index: ProvisionIndex) -> Pack | None:
             date=None if act is None else act.citation.date,
             url=passage.url,
         )
-        aliases = (passage.title,) if passage.title else ()
+        aliases = ((passage.title,) if passage.title else ()) + names.get(passage.reference, ())
         name = f"{passage.reference} \u2014 {passage.title}" if passage.title else passage.reference
         units.append(Unit(passage.reference, name, aliases, passage.text, citation))
         # Its heading is a question about it too ("Penalties"), so every article is a class.
