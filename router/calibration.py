@@ -90,7 +90,7 @@ def fit_calibration(
         pack, folds=folds, seed=seed, classifier=classifier, matcher=matcher
     )
     oos = classes.index(pack.out_of_scope_unit) if pack.out_of_scope_unit in classes else None
-    policy, score = fit_policy(logits, fuzzy, truth, oos)
+    policy, score = fit_policy(logits, fuzzy, truth, oos, asks_back=pack.asks_back)
     return CalibrationResult(
         policy=policy,
         utility=round(score, 4),

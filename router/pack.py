@@ -126,6 +126,9 @@ class Pack:
     topic_settings: dict[str, float] = field(default_factory=dict)
     #: Whether the AI Act's provisions are cited beside answers (a derived topic pack: no).
     cites_provisions: bool = True
+    #: Whether a question under the floor that is unlikely to be out of scope is asked
+    #: about rather than refused (``Policy.ask_below``); derived packs only name or refuse.
+    asks_back: bool = True
 
     def unit(self, unit_id: str) -> Unit:
         """The unit with id ``unit_id``; raises :class:`UnknownUnitError`."""
@@ -221,6 +224,7 @@ class Pack:
             calibration=calibration,
             matcher_settings=self.matcher_settings,
             cites_provisions=False,
+            asks_back=False,
         )
 
     def fingerprint(self) -> str:

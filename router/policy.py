@@ -16,6 +16,9 @@ ROUTED, CLARIFY, OUT_OF_SCOPE = "routed", "clarify", "out_of_scope"
 #: Policies whose held-out utility is within this of the best count as tied.
 TIE_TOLERANCE = 0.003
 
+#: The values of ``Policy.ask_below`` tried when fitting (0: always refuse under the floor).
+ASK_BELOW = (0.0, 0.01, 0.03, 0.1)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -26,12 +29,15 @@ class Policy:
         fuzzy_weight: how much one unit's fuzzy term score adds to its probability.
         floor: below this fused probability the best unit is not trusted: out of scope.
         margin: when the best two units are closer than this, ask back (clarify).
+        ask_below: when the best unit is under the floor but out of scope is less likely
+            than this, ask back between the best two rather than refuse (0: never).
     """
 
     temperature: float = 1.0
     fuzzy_weight: float = 0.3
     floor: float = 0.45
     margin: float = 0.1
+    ask_below: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
@@ -82,6 +88,10 @@ def decide_many(
     # Two units share the mass between them: neither alone clears the floor, but together
     # they do, so ask back rather than refuse.
     clarify = ~oos_wins & (p1 - p2 < policy.margin) & (p1 + p2 >= policy.floor)
+    # Refuse only when out of scope is a likely answer: under the floor, units that share
+    # the mass while out of scope is unlikely are asked about rather than refused.
+    unsure = ~oos_wins & ~clarify & (p1 < policy.floor)
+    clarify |= unsure & (oos_p < policy.ask_below)
     refused = oos_wins | (~clarify & (p1 < policy.floor))
     kind = np.where(refused, OUT_OF_SCOPE, np.where(clarify, CLARIFY, ROUTED))
     decisions: list[str] = kind.tolist()
@@ -126,7 +136,12 @@ def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
 
 
 def fit_policy(
-    logits: np.ndarray, fuzzy: np.ndarray, truth: np.ndarray, oos_index: int | None
+    logits: np.ndarray,
+    fuzzy: np.ndarray,
+    truth: np.ndarray,
+    oos_index: int | None,
+    *,
+    asks_back: bool = True,
 ) -> tuple[Policy, float]:
     """Choose temperature, fuzzy weight, floor and margin on held-out (out-of-fold) scores.
 
@@ -138,13 +153,18 @@ def fit_policy(
         fused = fuse(logits, fuzzy, Policy(temperature=temperature, fuzzy_weight=weight))
         for floor in np.arange(0.20, 0.75, 0.025):
             for margin in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15):
-                policy = Policy(temperature, weight, round(float(floor), 4), margin)
-                decisions, best, second, _ = decide_many(fused, oos_index, policy)
-                scored.append((utility(decisions, best, second, truth, oos_index), policy))
+                for ask_below in ASK_BELOW if asks_back and oos_index is not None else (0.0,):
+                    policy = Policy(
+                        temperature, weight, round(float(floor), 4), margin, ask_below
+                    )
+                    decisions, best, second, _ = decide_many(fused, oos_index, policy)
+                    scored.append((utility(decisions, best, second, truth, oos_index), policy))
     best_score = max(score for score, _ in scored)
     # The utility surface is flat near its top. Among near-ties prefer the highest floor:
     # unseen out-of-scope questions are more varied than the training ones, so a policy
     # that refuses a little more readily generalises better. Then the best score wins.
     near = [(p.floor, score, p) for score, p in scored if score >= best_score - TIE_TOLERANCE]
-    _, score, policy = max(near, key=lambda item: (item[0], item[1], -item[2].margin))
+    _, score, policy = max(
+        near, key=lambda item: (item[0], item[1], -item[2].margin, -item[2].ask_below)
+    )
     return policy, score

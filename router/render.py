@@ -24,6 +24,10 @@ __all__ = [
 ]
 
 
+#: A refusal less sure than this says so and names the closest unit.
+UNSURE_REFUSAL = 0.6
+
+
 def _width(width: int | None) -> int:
     if width is None:
         width = shutil.get_terminal_size((88, 24)).columns
@@ -124,15 +128,30 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
             lines += [*topic, _style(f"  {unit.name}", color, bold=True)]
         lines += _quote_lines(unit, w, color, indent="  ")
     elif decision.decision == "clarify":
-        lines += wrap(decision.answer.lead + " " + _style(confidence, color, dim=True))
+        # No confidence words here: the two together are likely, which is why it asks.
+        lines += wrap(decision.answer.lead)
+        scores = {a.unit.id: a.score for a in decision.alternatives}
         for number, unit in enumerate(decision.candidates, start=1):
             lines.append("")
-            lines.append(_style(f"  {number}. {unit.name}", color, bold=True, fg="yellow"))
+            share = _style(f"({scores.get(unit.id, 0.0):.2f})", color, dim=True)
+            name = _style(f"  {number}. {unit.name}", color, bold=True, fg="yellow")
+            lines.append(f"{name} {share}")
             lines += _quote_lines(unit, w, color, indent="     ")
+        lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
+        for note in decision.evidence.notes:
+            lines.append(_style(f"(note: {note})", color, dim=True))
+        # The question to the person is the last thing on screen.
         lines.append("")
         lines += wrap("Answer 1 or 2, or name the unit, or rephrase your question.")
+        return "\n".join(lines)
     else:
         lines += wrap(decision.answer.lead)
+        if decision.confidence < UNSURE_REFUSAL and decision.alternatives:
+            closest = decision.alternatives[0].unit.name
+            lines += wrap(
+                f"(Not sure of this: {confidence_words(decision.confidence)}, "
+                f"{decision.confidence:.2f}. The closest unit is the {closest}.)"
+            )
         referral = decision.referral
         if referral is not None and referral.description is not None:
             lines += _cited_lines(referral.description, referral.citation, w, color, "  ")

@@ -155,6 +155,7 @@ def act_pack(pack: Pack, index: ProvisionIndex) -> Pack | None:
         calibration=calibration,
         matcher_settings=pack.matcher_settings,
         cites_provisions=False,
+        asks_back=False,
     )
 
 
