@@ -70,7 +70,7 @@ def _dialogue_accuracy(router: Router, name: str) -> tuple[float, float]:
 # held-out ones written by a separate writer.
 @pytest.mark.parametrize(
     ("name", "turns", "follow_ups"),
-    [("dialogues_tune.yaml", 0.84, 0.80), ("dialogues.yaml", 0.83, 0.72)],
+    [("dialogues_tune.yaml", 0.81, 0.78), ("dialogues.yaml", 0.81, 0.66)],
 )
 def test_dialogue_floors(router: Router, name: str, turns: float, follow_ups: float) -> None:
     got_turns, got_follow_ups = _dialogue_accuracy(router, name)

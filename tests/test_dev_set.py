@@ -30,14 +30,30 @@ def test_dev_set_is_big_and_varied() -> None:
     assert tags.count("typo") >= 20 and tags.count("acronym") >= 20
 
 
-@pytest.mark.parametrize("path", [DEV, MULTILINGUAL], ids=["dev", "multilingual"])
+HELD_OUT = [DEV, MULTILINGUAL, DEV.parent / "topics.yaml", DEV.parent / "topics_tune.yaml"]
+
+
+@pytest.mark.parametrize("path", HELD_OUT, ids=[p.stem for p in HELD_OUT])
 def test_held_out_sets_do_not_overlap_training_data(router: Router, path: Path) -> None:
     from router.text import normalise
 
     texts, _ = router.pack_.training_data()
+    texts += [e.text for t in router.pack_.topics for e in t.examples]
+    texts += [e.text for r in router.pack_.referrals for e in r.examples]
     training = {normalise(t) or t for t in texts}
     overlap = [i.text for i in read_labelled(path) if (normalise(i.text) or i.text) in training]
     assert overlap == []
+
+
+def test_act_question_sets_do_not_overlap_training_data(router: Router) -> None:
+    from router.law.articles import act_questions
+    from router.law.evaluate import read_law_questions
+    from router.text import normalise
+
+    training = {normalise(t) for t, _, _ in act_questions(router.pack_, router.provision_index)}
+    for name in ("act_heldout.yaml", "act_tune.yaml", "provisions.yaml"):
+        asked = read_law_questions(DEV.parent / name)
+        assert [q.text for q in asked if normalise(q.text) in training] == [], name
 
 
 def test_multilingual_set_floors(router: Router) -> None:
