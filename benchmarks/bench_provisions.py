@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 
 from router import Router
-from router.pack import bundled_dirs
-from router.provisions import (
+from router.law.index import (
     SETTINGS_FILE,
     evaluate_provisions,
     fit_floor,
     load_provisions,
     read_labelled_provisions,
 )
+from router.pack import bundled_dirs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "provisions.yaml"
