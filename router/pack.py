@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -208,17 +209,31 @@ class Pack:
         if extra.is_file():
             plain += read_examples(read_yaml(extra), extra, NO_TOPIC)
         intents.append(IntentSet(NO_TOPIC, path, (), tuple(plain)))
+        return self.derived("topics", topics_dir, units, intents, NO_TOPIC)
+
+    def derived(
+        self,
+        what: str,
+        intents_dir: Path,
+        units: Sequence[Unit],
+        intents: Sequence[IntentSet],
+        no_answer: str,
+    ) -> Pack:
+        """A pack derived from this one (its topics, the AI Act's articles), routed by the
+        same engine: its own units and intents, its out-of-scope intent ``no_answer``, its
+        stored model and calibration in ``intents_dir``. It cites no provisions and never
+        asks back: it only names one of its units or none."""
         calibration = None
-        if (topics_dir / CALIBRATION_FILE).is_file():
-            calibration = read_calibration(topics_dir / CALIBRATION_FILE)
+        if (intents_dir / CALIBRATION_FILE).is_file():
+            calibration = read_calibration(intents_dir / CALIBRATION_FILE)
         return Pack(
-            name=f"{self.name}: topics",
+            name=f"{self.name}: {what}",
             corpus_dir=self.corpus_dir,
-            intents_dir=topics_dir,
+            intents_dir=intents_dir,
             units=tuple(units),
             sources=self.sources,
             intents=tuple(intents),
-            out_of_scope_unit=NO_TOPIC,
+            out_of_scope_unit=no_answer,
             office_unit=None,
             messages=dict(_DEFAULT_MESSAGES),
             calibration=calibration,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import PackError
-from ..pack import IntentSet, Pack, Unit, read_calibration
+from ..pack import IntentSet, Pack, Unit
 from ..records import Citation, Example, require
 from ..text import normalise
 from ..yamlio import line_of, read_yaml
@@ -138,25 +138,7 @@ def act_pack(pack: Pack, index: ProvisionIndex) -> Pack | None:
     none = [e for i in pack.intents if i.unit == pack.out_of_scope_unit for e in i.examples]
     none += [e for t in pack.topics if not t.provisions for e in t.examples]
     intents.append(IntentSet(NO_PROVISION, path, (), tuple(none)))
-    act_dir = pack.intents_dir / ACT_DIR
-    calibration = None
-    if (act_dir / "calibration.yaml").is_file():
-        calibration = read_calibration(act_dir / "calibration.yaml")
-    return Pack(
-        name=f"{pack.name}: AI Act",
-        corpus_dir=pack.corpus_dir,
-        intents_dir=act_dir,
-        units=tuple(units),
-        sources=pack.sources,
-        intents=tuple(intents),
-        out_of_scope_unit=NO_PROVISION,
-        office_unit=None,
-        messages=dict(pack.messages),
-        calibration=calibration,
-        matcher_settings=pack.matcher_settings,
-        cites_provisions=False,
-        asks_back=False,
-    )
+    return pack.derived("AI Act", pack.intents_dir / ACT_DIR, units, intents, NO_PROVISION)
 
 
 class ArticleCiter:
