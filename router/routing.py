@@ -267,7 +267,8 @@ class Router:
         need not wait for them.
         """
         self._check_fitted()
-        _ = self.article_citer
+        if self.article_citer is not None:
+            self.article_citer.warm_up()
         self.matcher_._deletions()
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):

@@ -179,6 +179,7 @@ class ArticleCiter:
         self.share = share
         self.limit = limit
         self._evidence: dict[str, tuple[Any, list[str]]] = {}
+        self._by_article: dict[str, list[tuple[str, str]]] | None = None
 
     def articles_many(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """The articles (and annexes) each question is about, best first; () for none."""
@@ -211,39 +212,65 @@ class ArticleCiter:
         return self._evidence[article]
 
     def _examples_of(self, article: str) -> list[tuple[str, str]]:
-        found = [(t, r) for t, r, _ in self.questions if article_of(r) == article]
-        passage = self.index.get(article)
-        if passage is not None:
-            found += [
-                (collapse(p.text)[:400], p.reference)
-                for p in self.index.passages
-                if p.reference != article
-                and article_of(p.reference) == article
-                and p.kind != "recital"
-            ]
-        return found
+        if self._by_article is None:  # every article's evidence, gathered in one pass
+            by_article: dict[str, list[tuple[str, str]]] = {}
+            for text, ref, _ in self.questions:
+                by_article.setdefault(article_of(ref), []).append((text, ref))
+            for p in self.index.passages:
+                if p.kind not in ("recital", "article", "annex"):
+                    own = article_of(p.reference)
+                    by_article.setdefault(own, []).append((collapse(p.text)[:400], p.reference))
+            self._by_article = by_article
+        return self._by_article.get(article, [])
+
+    def warm_up(self) -> ArticleCiter:
+        """Build every article's evidence now (before forking workers, or timing)."""
+        for passage in self.index.passages:
+            if passage.kind in ("article", "annex"):
+                self._evidence_of(passage.reference)
+        return self
 
     def cite_many(self, texts: Sequence[str]) -> list[tuple[Provision, ...]]:
         """The provisions for each question: per article, its passage the evidence points
         to (see the class)."""
         articles = self.articles_many(texts)
-        pairs = [(t, a) for t, arts in zip(texts, articles) for a in arts]
-        if not pairs:
+        asking = [i for i, arts in enumerate(articles) if arts]
+        if not asking:
             return [()] * len(texts)
-        asked = _unit_rows(self.router.classifier_.transform([normalise(t) for t, _ in pairs]))
-        fallback = self.index.best_within([t for t, _ in pairs], [a for _, a in pairs])
-        chosen = []
-        for row, ((_, article), plain) in enumerate(zip(pairs, fallback)):
+        # Each question's features once, however many articles it cites.
+        asked = _unit_rows(self.router.classifier_.transform([normalise(texts[i]) for i in asking]))
+        rows_of: dict[str, list[tuple[int, int]]] = {}  # article -> (row of asked, question)
+        for row, i in enumerate(asking):
+            for article in articles[i]:
+                rows_of.setdefault(article, []).append((row, i))
+        refs_of: dict[tuple[int, str], str | None] = {}
+        missing: list[tuple[int, str]] = []
+        for article, rows in rows_of.items():  # one product per article, not per question
             features, refs = self._evidence_of(article)
-            passage = plain
+            similarity = None
             if features is not None:
-                similarity = (features @ asked[row].T).toarray().ravel()
-                best = int(np.argmax(similarity))
-                if similarity[best] > 0:
-                    passage = self.index.get(refs[best]) or plain
-            chosen.append(self.index.provision(passage))
-        it = iter(chosen)
-        return [tuple(next(it) for _ in arts) for arts in articles]
+                similarity = (features @ asked[[r for r, _ in rows]].T).toarray()
+            for k, (_, i) in enumerate(rows):
+                ref = None
+                if similarity is not None:
+                    best = int(np.argmax(similarity[:, k]))
+                    if similarity[best, k] > 0:
+                        ref = refs[best]
+                refs_of[i, article] = ref
+                if ref is None or self.index.get(ref) is None:
+                    missing.append((i, article))
+        # Only where no evidence is near: the passage the words score best on (BM25).
+        plain = self.index.best_within([texts[i] for i, _ in missing], [a for _, a in missing])
+        by_words = dict(zip(missing, plain))
+        return [
+            tuple(
+                self.index.provision(
+                    by_words.get((i, a)) or self.index.get(refs_of[i, a])  # type: ignore[arg-type]
+                )
+                for a in arts
+            )
+            for i, arts in enumerate(articles)
+        ]
 
 
 def _unit_rows(features: Any) -> Any:
