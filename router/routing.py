@@ -496,6 +496,13 @@ class Router:
             best,
         )
 
+    def _ranked(self, texts: Sequence[str]) -> _Scored:
+        """Every class ranked for each text, without decisions, answers or the cache: for a
+        router over a derived pack, whose owner needs only the ranking and features."""
+        self._check_fitted()
+        match = self._needs_terms(explain=False)
+        return self._score([self._prepare(t, None, match=match) for t in texts])
+
     def _topics_of(
         self,
         prepared: Sequence[_Prepared],
@@ -518,8 +525,7 @@ class Router:
         sub = self.topics_
         if sub is None:
             return topics, referrals
-        again = [sub._prepare(p.text, None) for p in prepared]
-        scored = sub._score(again)
+        scored = sub._ranked([p.text for p in prepared])
         for row, kind in enumerate(kinds):
             if scored.kinds[row] != ROUTED:
                 continue

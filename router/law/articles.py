@@ -183,20 +183,25 @@ class ArticleCiter:
 
     def articles_many(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """The articles (and annexes) each question is about, best first; () for none."""
+        return self._articles(texts)[0]
+
+    def _articles(self, texts: Sequence[str]) -> tuple[list[tuple[str, ...]], Any]:
+        """:meth:`articles_many` and the Act router's features of each question (scored
+        without building decisions: only the ranking is needed)."""
+        scored = self.router._ranked(texts)
         out = []
-        for d in self.router.route_many(texts, explain=False):
+        for kind, units, scores in zip(scored.kinds, scored.listed_units, scored.listed_scores):
             # The Act router's own floor is fitted to refuse readily; citing wants its own
             # (unseen questions spread their probability over more articles).
-            if not d.alternatives or d.alternatives[0].score < self.floor:
+            if not scores or scores[0] < self.floor:
                 out.append(())
                 continue
-            top = d.alternatives[0].score
-            listed = d.alternatives[: self.limit]
-            chosen = [a.unit.id for a in listed if a.score >= self.share * top]
-            if d.decision == "clarify":
-                chosen = list(dict.fromkeys([*(u.id for u in d.candidates), *chosen]))
+            listed = list(zip(units, scores))[: self.limit]
+            chosen = [u.id for u, score in listed if score >= self.share * scores[0]]
+            if kind == "clarify":  # asking back: both of the two are cited
+                chosen = list(dict.fromkeys([units[0].id, units[1].id, *chosen]))
             out.append(tuple(chosen[: self.limit]))
-        return out
+        return out, scored.features
 
     def _evidence_of(self, article: str) -> tuple[Any, list[str]]:
         """The feature rows of an article's evidence and the reference each points to."""
@@ -233,12 +238,12 @@ class ArticleCiter:
     def cite_many(self, texts: Sequence[str]) -> list[tuple[Provision, ...]]:
         """The provisions for each question: per article, its passage the evidence points
         to (see the class)."""
-        articles = self.articles_many(texts)
+        articles, features = self._articles(texts)
         asking = [i for i, arts in enumerate(articles) if arts]
         if not asking:
             return [()] * len(texts)
-        # Each question's features once, however many articles it cites.
-        asked = _unit_rows(self.router.classifier_.transform([normalise(texts[i]) for i in asking]))
+        # Each question's features once (the Act router's own), however many it cites.
+        asked = _unit_rows(features[asking])
         rows_of: dict[str, list[tuple[int, int]]] = {}  # article -> (row of asked, question)
         for row, i in enumerate(asking):
             for article in articles[i]:
