@@ -22,13 +22,8 @@ import time
 from pathlib import Path
 
 from router import Router
-from router.law.index import (
-    SETTINGS_FILE,
-    evaluate_provisions,
-    fit_floor,
-    load_provisions,
-    read_labelled_provisions,
-)
+from router.law.evaluate import evaluate_provisions, fit_floor, read_labelled_provisions
+from router.law.retrieval import SETTINGS_FILE, load_provisions
 from router.pack import bundled_dirs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from samples import QUESTIONS as SAMPLES
 
 from router import Router
-from router.law.index import ProvisionIndex, load_provisions
+from router.law.retrieval import ProvisionIndex, load_provisions
 from router.pack import bundled_dirs
 
 #: The questions the dirty log of messy_csv cycles through.

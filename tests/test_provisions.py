@@ -7,16 +7,10 @@ from pathlib import Path
 import pytest
 
 from router.errors import InputError, PackError, RouterError
-from router.law.index import (
-    ProvisionIndex,
-    collapse,
-    evaluate_provisions,
-    load_provisions,
-    named_references,
-    quote_cut,
-    read_labelled_provisions,
-    read_settings,
-)
+from router.law.evaluate import evaluate_provisions, read_labelled_provisions
+from router.law.parse import collapse, quote_cut
+from router.law.references import named_references
+from router.law.retrieval import ProvisionIndex, load_provisions, read_settings
 from router.pack import bundled_dirs
 
 REPO = Path(__file__).resolve().parents[1]

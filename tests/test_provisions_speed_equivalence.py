@@ -15,13 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import router.law.index as provisions
-from router.law.index import (
-    Provision,
-    ProvisionIndex,
-    named_references,
-    read_labelled_provisions,
-)
+import router.law.references as references
+import router.law.retrieval as retrieval
+from router.law.evaluate import read_labelled_provisions
+from router.law.references import named_references
+from router.law.retrieval import Provision, ProvisionIndex
 from router.yamlio import read_yaml
 
 DATA = Path(__file__).parent / "data"
@@ -86,7 +84,7 @@ def test_a_bounded_word_memo_gives_the_same_results(
     units = [UNITS[i % len(UNITS)] for i in range(len(questions))]
     expected = index.search_many(questions, units)
     small = ProvisionIndex(index.passages, index.settings)
-    monkeypatch.setattr(provisions, "_WORD_MEMO_SIZE", 3)
+    monkeypatch.setattr(retrieval, "_WORD_MEMO_SIZE", 3)
     for size in (1, 2, 7, len(questions)):  # batches that start with a full memo or not
         found = [
             p
@@ -118,12 +116,12 @@ def _alternatives(pattern: re.Pattern[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "pattern", [provisions._REF_ARTICLE, provisions._REF_ANNEX, provisions._REF_RECITAL]
+    "pattern", [references._REF_ARTICLE, references._REF_ANNEX, references._REF_RECITAL]
 )
 def test_every_reference_keyword_passes_the_cheap_test(pattern: re.Pattern[str]) -> None:
     # Every spelling of a keyword starts with its shortest one, so this covers them all.
     for keyword in _alternatives(pattern):
-        assert any(stem in keyword for stem in provisions._REF_STEMS), keyword
+        assert any(stem in keyword for stem in references._REF_STEMS), keyword
 
 
 @pytest.mark.parametrize(
@@ -145,8 +143,8 @@ def test_every_reference_keyword_passes_the_cheap_test(pattern: re.Pattern[str])
     ],
 )
 def test_every_definition_question_passes_the_cheap_test(question: str) -> None:
-    assert provisions._DEFINITION_QUESTION.search(question)
-    assert any(hint in question for hint in provisions._DEFINITION_HINTS)
+    assert retrieval._DEFINITION_QUESTION.search(question)
+    assert any(hint in question for hint in retrieval._DEFINITION_HINTS)
 
 
 _PIECES = [
@@ -162,9 +160,9 @@ _PIECES = [
     st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=10).map(" ".join)
 )
 def test_the_cheap_tests_never_skip_a_match(text: str) -> None:
-    folded = provisions._fold(text)
-    patterns = (provisions._REF_ARTICLE, provisions._REF_ANNEX, provisions._REF_RECITAL)
+    folded = references._fold(text)
+    patterns = (references._REF_ARTICLE, references._REF_ANNEX, references._REF_RECITAL)
     if any(p.search(folded) for p in patterns):
         assert named_references(text)
-    if provisions._DEFINITION_QUESTION.search(folded):
-        assert any(hint in folded for hint in provisions._DEFINITION_HINTS)
+    if retrieval._DEFINITION_QUESTION.search(folded):
+        assert any(hint in folded for hint in retrieval._DEFINITION_HINTS)

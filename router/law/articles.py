@@ -24,7 +24,9 @@ from ..pack import IntentSet, Pack, Unit
 from ..records import Citation, Example, require
 from ..text import normalise
 from ..yamlio import line_of, read_yaml
-from .index import Provision, ProvisionIndex, collapse, parent_reference
+from .parse import collapse
+from .references import parent_reference
+from .retrieval import Provision, ProvisionIndex
 
 if TYPE_CHECKING:
     from ..routing import Router

@@ -8,7 +8,9 @@ import re
 from rapidfuzz import process
 
 from ..errors import UnknownReferenceError
-from .index import Passage, Provision, ProvisionIndex, named_references, parent_reference
+from .parse import Passage
+from .references import named_references, parent_reference
+from .retrieval import Provision, ProvisionIndex
 
 __all__ = ["look_up", "provision_for"]
 
