@@ -33,6 +33,15 @@ class LabelledInquiry:
     unit: str
     topic: str | None = UNLABELLED
     referral: str | None = UNLABELLED
+    #: Where the record was read: the file and its line (or CSV row), for error messages.
+    source: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+    def where(self) -> str:
+        """"FILE, line N: " where known, else the start of the text."""
+        if self.source is not None:
+            return f"{self.source}, line {self.line}: "
+        return f"{self.text[:60]!r}: "
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,15 @@ def read_labelled(path: str | Path) -> list[LabelledInquiry]:
             for key in ("topic", "referral")
             if key in record
         }
-        out.append(LabelledInquiry(text=str(record["text"]), unit=str(record["unit"]), **labels))
+        out.append(
+            LabelledInquiry(
+                text=str(record["text"]),
+                unit=str(record["unit"]),
+                **labels,
+                source=str(p),
+                line=line,
+            )
+        )
     return out
 
 
@@ -157,11 +174,15 @@ def evaluate(router: Router, inquiries: Sequence[LabelledInquiry]) -> Evaluation
     referrals = {r.id for r in router.pack_.referrals} | {None, UNLABELLED}
     for item in inquiries:
         if item.unit not in known:
-            raise InputError(f"unknown unit {item.unit!r} in labels; known: {sorted(known)}")
+            raise InputError(
+                f"{item.where()}unknown unit {item.unit!r}; known: {', '.join(sorted(known))}"
+            )
         if item.topic not in topics:
-            raise InputError(f"unknown topic {item.topic!r} in labels ({item.text[:60]!r})")
+            raise InputError(f"{item.where()}unknown topic {item.topic!r}; see corpus/topics.yaml")
         if item.referral not in referrals:
-            raise InputError(f"unknown referral {item.referral!r} in labels ({item.text[:60]!r})")
+            raise InputError(
+                f"{item.where()}unknown referral {item.referral!r}; see corpus/referrals.yaml"
+            )
     decisions = list(router.route_many(i.text for i in inquiries))
     predicted = [
         d.unit.id

@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 
+OUT_OF_SCOPE_LABEL = "out_of_scope"
+
 #: A refusal less sure than this says so and names the closest unit.
 UNSURE_REFUSAL = 0.6
 
@@ -240,19 +242,48 @@ def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
             f"referral accuracy   {result.referral_accuracy:.3f}  ({result.n_referral} labelled)"
         )
     lines += ["", "confusion matrix (rows: truth, columns: prediction)"]
-    short = [label[:12] for label in result.labels]
-    head_w = max(len(label) for label in result.labels)
-    lines.append(" " * (head_w + 1) + " ".join(f"{s:>12}" for s in short))
+    # Short column labels with a legend, so that the matrix fits 100 columns.
+    legend: dict[str, str] = {}
+    for i, label in enumerate(result.labels):
+        short = _short_label(label, i)
+        legend[label] = short if short not in legend.values() else f"{short}{i}"
+    head_w = max(len(v) for v in legend.values()) + 1
+    cell = max(5, max(len(str(n)) for row in result.confusion for n in row) + 1)
+    lines.append(" " * head_w + "".join(f"{legend[lab]:>{cell}}" for lab in result.labels))
     for label, row in zip(result.labels, result.confusion):
         if not any(row) and label.startswith("("):
             continue
-        lines.append(f"{label:<{head_w}} " + " ".join(f"{n:>12}" for n in row))
+        lines.append(f"{legend[label]:<{head_w}}" + "".join(f"{n:>{cell}}" for n in row))
+    lines += ["", "  ".join(f"{short} = {label}" for label, short in legend.items())]
+    lines = [part for line in lines for part in _fit(line, 100)]
     if show_errors and result.errors:
         lines += ["", "misrouted:"]
         for e in result.errors:
-            text = clean_for_display(e["text"])[:100]
-            lines.append(f"  want {e['want']}, got {e['got']} ({e['confidence']}): {text}")
+            head = f"  want {e['want']}, got {e['got']} ({e['confidence']}): "
+            room = max(20, 100 - len(head))
+            text = clean_for_display(e["text"])
+            text = text if len(text) <= room else text[: room - 1].rstrip() + "\u2026"
+            lines.append(head + text)
     return "\n".join(lines)
+
+
+def _short_label(label: str, index: int) -> str:
+    """A label of at most four letters for a matrix column ("RC" for
+    regulation_compliance, "OOS" for out_of_scope, "?" for the clarify column)."""
+    if label.startswith("("):
+        return "?"
+    if label == OUT_OF_SCOPE_LABEL:
+        return "OOS"
+    words = [w for w in label.replace("-", "_").split("_") if w]
+    short = "".join(w[0] for w in words).upper()[:4]
+    return short if len(words) > 1 else label[:4].upper() + str(index)
+
+
+def _fit(line: str, width: int) -> list[str]:
+    """A legend line wrapped at ``width``; other lines as they are (they already fit)."""
+    if len(line) <= width or "=" not in line:
+        return [line]
+    return textwrap.wrap(line, width=width, break_long_words=False) or [line]
 
 
 def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None = None) -> str:

@@ -137,8 +137,12 @@ def test_eval_csv_and_yaml(runner: CliRunner, tmp_path: Path) -> None:
     ("content", "message"),
     [
         ('{"text": "x"}\n', "line 1: each record needs non-empty 'text' and 'unit'"),
-        ('{"text": "x", "unit": "nobody"}\n', "unknown unit 'nobody'"),
+        (
+            '{"text": "y", "unit": "ai_safety"}\n{"text": "x", "unit": "nobody"}\n',
+            "bad.jsonl, line 2: unknown unit 'nobody'",
+        ),
         ("{not json\n", "line 1: invalid JSON"),
+        ('{"text": "x", "unit": "ai_safety", "topic": "nope"}\n', "line 1: unknown topic 'nope'"),
     ],
 )
 def test_eval_bad_files_fail_with_exit_1(
@@ -149,6 +153,17 @@ def test_eval_bad_files_fail_with_exit_1(
     result = runner.invoke(cli, ["eval", str(path)])
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_eval_matrix_fits_100_columns_with_a_legend(runner: CliRunner) -> None:
+    dev = Path(__file__).parent / "data" / "dev.yaml"
+    out = runner.invoke(cli, ["eval", "--errors", str(dev)]).output
+    assert max(len(line) for line in out.splitlines()) <= 100
+    matrix = out.split("confusion matrix", 1)[1].split("misrouted:")[0]
+    assert max(len(line) for line in matrix.splitlines()) <= 100
+    assert "RC = regulation_compliance" in matrix and "OOS = out_of_scope" in matrix
+    long = [line for line in out.split("misrouted:")[1].splitlines() if line.endswith("\u2026")]
+    assert long, "a long question is cut with an ellipsis"
 
 
 def test_bad_pack_is_exit_1_naming_file_and_line(runner: CliRunner, pack_copy: Path) -> None:
