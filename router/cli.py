@@ -189,7 +189,7 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     from .law import load_provisions
     from .law.articles import act_pack
     from .pack import load_pack
-    from .routing import stored_model
+    from .routing import calibrate_command, stored_model
 
     loaded = load_pack(pack)
     # The pack's topics and referrals, and the Act's articles, are routed by packs of their
@@ -200,10 +200,9 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     if check:
         for each in packs:
             if policy_from_calibration(each) is None or stored_model(each) is None:
-                again = "ai-office calibrate" + ("" if pack is None else f" --pack {pack}")
                 raise click.ClickException(
                     f"the stored calibration or model in {each.intents_dir} is missing or "
-                    f"stale; run '{again}'"
+                    f"stale; run '{calibrate_command(loaded)}'"
                 )
         click.echo("calibration is current")
         return

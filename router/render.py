@@ -8,7 +8,7 @@ import textwrap
 import click
 
 from .answers import contact_lines
-from .evaluate import Evaluation
+from .evaluate import OUT_OF_SCOPE, Evaluation
 from .law import Provision
 from .pack import Citation, Unit
 from .results import Decision
@@ -23,8 +23,6 @@ __all__ = [
     "render_unit",
 ]
 
-
-OUT_OF_SCOPE_LABEL = "out_of_scope"
 
 #: A refusal less sure than this says so and names the closest unit.
 UNSURE_REFUSAL = 0.6
@@ -117,6 +115,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         textwrap.wrap(s, width=w, break_long_words=False, break_on_hyphens=False) or [""]
     )
     confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
+    closing: list[str] = []
     if decision.decision == "routed" and decision.unit is not None:
         unit = decision.unit
         lines += wrap(decision.answer.lead)
@@ -139,13 +138,8 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
             name = _style(f"  {number}. {unit.name}", color, bold=True, fg="yellow")
             lines.append(f"{name} {share}")
             lines += _quote_lines(unit, w, color, indent="     ")
-        lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
-        for note in decision.evidence.notes:
-            lines.append(_style(f"(note: {note})", color, dim=True))
         # The question to the person is the last thing on screen.
-        lines.append("")
-        lines += wrap("Answer 1 or 2, or name the unit, or rephrase your question.")
-        return "\n".join(lines)
+        closing = ["", *wrap("Answer 1 or 2, or name the unit, or rephrase your question.")]
     else:
         lines += wrap(decision.answer.lead)
         if decision.confidence < UNSURE_REFUSAL and decision.alternatives:
@@ -161,7 +155,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
         lines.append(_style(f"(note: {note})", color, dim=True))
-    return "\n".join(lines)
+    return "\n".join(lines + closing)
 
 
 def render_provisions(
@@ -272,7 +266,7 @@ def _short_label(label: str, index: int) -> str:
     regulation_compliance, "OOS" for out_of_scope, "?" for the clarify column)."""
     if label.startswith("("):
         return "?"
-    if label == OUT_OF_SCOPE_LABEL:
+    if label == OUT_OF_SCOPE:
         return "OOS"
     words = [w for w in label.replace("-", "_").split("_") if w]
     short = "".join(w[0] for w in words).upper()[:4]

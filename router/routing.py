@@ -151,12 +151,7 @@ class Router:
         # One warning for the pack, whichever of its stored calibrations is stale.
         stale = [p for p in (pack, topic_pack) if p is not None and _is_stale(p)]
         if stale and (self.policy is None or stale != [pack]):
-            warnings.warn(
-                f"the calibration in {stale[0].intents_dir} was fitted on other training "
-                f"data; refitting it now. Run '{calibrate_command(pack)}' to store it.",
-                StaleCalibrationWarning,
-                stacklevel=2,
-            )
+            _warn_stale(stale[0], pack, stacklevel=2)
         if self.policy is not None:
             self.policy_ = self.policy
         else:
@@ -217,12 +212,7 @@ class Router:
 
     def _act_router(self, act: Pack) -> Router:
         if _is_stale(act):
-            warnings.warn(
-                f"the calibration in {act.intents_dir} was fitted on other training data; "
-                f"refitting it now. Run '{calibrate_command(self.pack_)}' to store it.",
-                StaleCalibrationWarning,
-                stacklevel=3,
-            )
+            _warn_stale(act, self.pack_, stacklevel=3)
         return _quietly_fitted(act)
 
     def _provisions(
@@ -708,6 +698,18 @@ def _is_stale(pack: Pack) -> bool:
     from .calibration import policy_from_calibration
 
     return pack.calibration is not None and policy_from_calibration(pack) is None
+
+
+def _warn_stale(stale: Pack, owner: Pack, *, stacklevel: int) -> None:
+    """One plain warning that ``stale``'s stored calibration is refitted, naming the
+    command that stores ``owner``'s (which stores its derived packs' too); ``stacklevel``
+    counts from the caller, as ``warnings.warn``'s does."""
+    warnings.warn(
+        f"the calibration in {stale.intents_dir} was fitted on other training data; "
+        f"refitting it now. Run '{calibrate_command(owner)}' to store it.",
+        StaleCalibrationWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def _quietly_fitted(pack: Pack) -> Router:
