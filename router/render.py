@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import textwrap
-
 import click
 
 from .answers import contact_lines
@@ -13,6 +10,7 @@ from .law import Provision
 from .pack import Citation, Unit
 from .results import Decision
 from .text import clean_for_display
+from .wrap import line_width, wrap
 
 __all__ = [
     "confidence_words",
@@ -29,9 +27,7 @@ UNSURE_REFUSAL = 0.6
 
 
 def _width(width: int | None) -> int:
-    if width is None:
-        width = shutil.get_terminal_size((88, 24)).columns
-    return max(40, min(width, 100))
+    return line_width(width)
 
 
 def _style(text: str, color: bool, **kwargs: object) -> str:
@@ -57,19 +53,11 @@ def _cited_lines(
     text: str, citation: Citation | None, width: int, color: bool, indent: str = ""
 ) -> list[str]:
     """A verbatim quote behind a bar, then its citation, wrapped to ``width``."""
-    bar = _style("\u2502 ", color, fg="cyan")
-    body = textwrap.wrap(
-        f"\u201c{text}\u201d", width=width - len(indent) - 2, break_on_hyphens=False
-    )
-    lines = [indent + bar + _style(line, color, italic=True) for line in body]
+    bar = indent + _style("\u2502 ", color, fg="cyan")
+    lines = wrap(_style(f"\u201c{text}\u201d", color, italic=True), width, indent=bar)
     if citation is not None:
-        cite = textwrap.wrap(
-            f"\u2014 {citation}",
-            width=width - len(indent) - 2,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-        lines += [indent + "  " + _style(line, color, dim=True) for line in cite]
+        cite = _style(f"\u2014 {citation}", color, dim=True)
+        lines += wrap(cite, width, indent=indent + "  ", hang=indent + "    ")
     return lines
 
 
@@ -78,11 +66,12 @@ def _topic_lines(decision: Decision, width: int, color: bool) -> list[str]:
     topic = decision.topic
     if topic is None:
         return []
-    head = _style(f"  {topic.name}", color, bold=True)
+    keep = (topic.name,)
+    head = wrap(_style(topic.name, color, bold=True), width, indent="  ", keep=keep)
     if topic.description is None:
         note = f"(No official page describing {topic.name} is stored, so none is quoted.)"
-        return [head, *["  " + line for line in textwrap.wrap(note, width=width - 2)]]
-    return [head, *_cited_lines(topic.description, topic.citation, width, color, indent="  ")]
+        return [*head, *wrap(note, width, indent="  ", hang="   ", keep=keep)]
+    return [*head, *_cited_lines(topic.description, topic.citation, width, color, indent="  ")]
 
 
 def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
@@ -90,63 +79,69 @@ def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
         return []
     lines = ["", _style("How to reach them:", color, bold=True)]
     for line in contact_lines(decision.contacts):
-        lines += textwrap.wrap(
-            line,
-            width=width,
-            subsequent_indent="    ",
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
+        # "- label: address": the address goes under the label, not under the dash.
+        lines += wrap(line.removeprefix("- "), width, indent="- ", hang="  ")
     return lines
+
+
+def _names(decision: Decision) -> tuple[str, ...]:
+    """Unit and topic names in a decision: kept whole on one line where they fit."""
+    units = [decision.unit, *decision.candidates, *(a.unit for a in decision.alternatives)]
+    names = [u.name for u in units if u is not None]
+    if decision.topic is not None:
+        names.append(decision.topic.name)
+    return tuple(dict.fromkeys(names))
 
 
 def render_unit(unit: Unit, *, color: bool = False, width: int | None = None) -> str:
     """A unit's name and id, then its mandate quoted with the citation."""
     w = _width(width)
     head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
-    return "\n".join([head, *_quote_lines(unit, w, color, indent="  ")])
+    lines = wrap(head, w, hang="  ", keep=(unit.name,))
+    return "\n".join([*lines, *_quote_lines(unit, w, color, indent="  ")])
 
 
 def render_decision(decision: Decision, *, color: bool = False, width: int | None = None) -> str:
     """The whole answer to one question, wrapped to the terminal width."""
     w = _width(width)
     lines: list[str] = []
-    wrap = lambda s: (  # noqa: E731
-        textwrap.wrap(s, width=w, break_long_words=False, break_on_hyphens=False) or [""]
-    )
     confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
+    keep = (*_names(decision), confidence)
+
+    def para(text: str, indent: str = "", hang: str | None = None) -> list[str]:
+        return wrap(text, w, indent=indent, hang=hang, keep=keep) or [""]
+
     closing: list[str] = []
     if decision.decision == "routed" and decision.unit is not None:
         unit = decision.unit
-        lines += wrap(decision.answer.lead)
-        lines.append(
-            _style("\u2192 " + unit.name, color, bold=True, fg="green")
-            + " "
-            + _style(confidence, color, dim=True)
-        )
+        lines += para(decision.answer.lead)
+        arrow = _style("\u2192 " + unit.name, color, bold=True, fg="green")
+        lines += para(arrow + " " + _style(confidence, color, dim=True), hang="  ")
         topic = _topic_lines(decision, w, color)
         if topic:
-            lines += [*topic, _style(f"  {unit.name}", color, bold=True)]
+            lines += [*topic, *para(_style(unit.name, color, bold=True), indent="  ")]
         lines += _quote_lines(unit, w, color, indent="  ")
     elif decision.decision == "clarify":
         # No confidence words here: the two together are likely, which is why it asks.
-        lines += wrap(decision.answer.lead)
+        lines += para(decision.answer.lead)
         scores = {a.unit.id: a.score for a in decision.alternatives}
         for number, unit in enumerate(decision.candidates, start=1):
             lines.append("")
             share = _style(f"({scores.get(unit.id, 0.0):.2f})", color, dim=True)
-            name = _style(f"  {number}. {unit.name}", color, bold=True, fg="yellow")
-            lines.append(f"{name} {share}")
+            name = _style(unit.name, color, bold=True, fg="yellow")
+            number_style = _style(f"{number}.", color, bold=True, fg="yellow")
+            lines += para(f"{name} {share}", indent=f"  {number_style} ", hang="     ")
             lines += _quote_lines(unit, w, color, indent="     ")
         # The question to the person is the last thing on screen.
-        closing = ["", *wrap("Answer 1 or 2, or name the unit, or rephrase your question.")]
+        closing = ["", *para("Answer 1 or 2, or name the unit, or rephrase your question.")]
     else:
-        lines += wrap(decision.answer.lead)
+        lines += para(decision.answer.lead)
         if decision.confidence < UNSURE_REFUSAL and decision.alternatives:
             closest = decision.alternatives[0].unit.name
-            lines += wrap(
+            lines += para(
                 f"(Not sure of this: {confidence_words(decision.confidence)}, "
-                f"{decision.confidence:.2f}. The closest unit is the {closest}.)"
+                f"{decision.confidence:.2f}. The closest unit is the {closest}.)",
+                hang=" ",
             )
         referral = decision.referral
         if referral is not None and referral.description is not None:
@@ -154,7 +149,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
-        lines.append(_style(f"(note: {note})", color, dim=True))
+        lines += para(_style(f"(note: {note})", color, dim=True), hang=" ")
     return "\n".join(lines + closing)
 
 
@@ -174,22 +169,24 @@ def render_provisions(
     w = _width(width)
     lines = ["", _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)]
     for p in provisions:
-        head = f"  \u00a7 {p.reference}" + (f" \u2014 {p.title}" if p.title else "")
-        lines += [_style(line, color, bold=True) for line in textwrap.wrap(head, width=w)]
-        bar = _style("\u2502 ", color, fg="cyan")
+        head = f"{p.reference}" + (f" \u2014 {p.title}" if p.title else "")
+        # The heading's continuation goes under the reference, not under the section sign.
+        lines += wrap(_style(head, color, bold=True), w, indent="  \u00a7 ", hang="    ")
+        bar = "    " + _style("\u2502 ", color, fg="cyan")
         if p.lead_in:  # a point alone makes no sense: its paragraph's opening words first
-            lead = textwrap.wrap(f"\u201c{p.lead_in} \u2026\u201d", width=w - 6)
-            lines += ["    " + bar + _style(line, color, dim=True) for line in lead]
-        body = textwrap.wrap(
-            f"\u201c{p.full_text if full else p.text}\u201d", width=w - 6, break_on_hyphens=False
-        )
-        lines += ["    " + bar + _style(line, color, italic=True) for line in body]
-        lines.append("      " + _style(p.url, color, dim=True))
+            lead = _style(f"\u201c{p.lead_in} \u2026\u201d", color, dim=True)
+            lines += wrap(lead, w, indent=bar)
+        body = _style(f"\u201c{p.full_text if full else p.text}\u201d", color, italic=True)
+        lines += wrap(body, w, indent=bar)
+        lines += wrap(_style(p.url, color, dim=True), w, indent="      ")
     return "\n".join(lines)
 
 
-def render_evidence(decision: Decision) -> str:
-    """Why: matched terms, spelling fixes, weighing words, and the top scores."""
+def render_evidence(decision: Decision, *, width: int | None = None) -> str:
+    """Why: matched terms, spelling fixes, weighing words, and the top scores.
+
+    Each line is wrapped to ``width`` (None: the terminal's) under the text after its label.
+    """
     ev = decision.evidence
     lines = [f"Question: {clean_for_display(decision.text)[:200]}"]
     lines.append(f"Decision: {decision.decision} (confidence {decision.confidence:.2f})")
@@ -211,7 +208,14 @@ def render_evidence(decision: Decision) -> str:
         lines.append(f"Out-of-scope probability (model): {oos[0]:.2f}")
     for note in ev.notes:
         lines.append(f"Note: {note}")
-    return "\n".join(lines)
+    return "\n".join(_labelled(line, _width(width)) for line in lines)
+
+
+def _labelled(line: str, width: int) -> str:
+    """A "Label: text" line wrapped with its continuation under the text, not the label."""
+    label, sep, text = line.partition(": ")
+    indent = label + sep
+    return "\n".join(wrap(text, width, indent=indent, hang=" " * len(indent)) or [indent])
 
 
 def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
@@ -277,7 +281,7 @@ def _fit(line: str, width: int) -> list[str]:
     """A legend line wrapped at ``width``; other lines as they are (they already fit)."""
     if len(line) <= width or "=" not in line:
         return [line]
-    return textwrap.wrap(line, width=width, break_long_words=False) or [line]
+    return wrap(line, width) or [line]
 
 
 def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None = None) -> str:
@@ -286,7 +290,9 @@ def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None
     No confidence is shown: the person chose the unit, the router did not.
     """
     w = _width(width)
-    lines = textwrap.wrap(lead, width=w) or [""]
-    lines.append(_style("\u2192 " + unit.name, color, bold=True, fg="green"))
+    keep = (unit.name,)
+    lines = wrap(lead, w, keep=keep) or [""]
+    arrow = _style("\u2192 " + unit.name, color, bold=True, fg="green")
+    lines += wrap(arrow, w, hang="  ", keep=keep)
     lines += _quote_lines(unit, w, color, indent="  ")
     return "\n".join(lines)

@@ -29,9 +29,11 @@ from rapidfuzz import fuzz, process
 
 from .errors import RouterError, UnknownUnitError
 from .text import clean_for_display
+from .wrap import fit, line_width, wrap
 
 if TYPE_CHECKING:
     from .conversation import Conversation
+    from .law import Provision
     from .pack import Pack, Unit
     from .results import Decision
     from .routing import Router
@@ -204,18 +206,24 @@ class CommandRegistry:
         """Every command name, for Tab completion."""
         return list(self.commands)
 
-    def help_text(self) -> str:
-        """The generated ``/help``: one line per command, aliases after it."""
-        width = max(len(f"{c.name} {c.arg}".strip()) for c in self.commands.values())
-        lines = ["Type a question to find the unit that handles it. Commands:"]
+    def help_text(self, *, width: int | None = None) -> str:
+        """The generated ``/help``: one line per command, aliases after it.
+
+        Wrapped to ``width`` (None: the terminal's); a command's help continues under its
+        own start, not under the command's name.
+        """
+        w = line_width(width)
+        column = max(len(f"{c.name} {c.arg}".strip()) for c in self.commands.values())
+        lines = wrap("Type a question to find the unit that handles it. Commands:", w)
         for c in self.commands.values():
-            usage = f"{c.name} {c.arg}".strip()
+            usage = f"  {f'{c.name} {c.arg}'.strip():<{column}}  "
             also = f" (also: {', '.join(c.aliases)})" if c.aliases else ""
-            lines.append(f"  {usage:<{width}}  {c.help}{also}")
-        lines.append(
-            "Keys: Tab completes commands and unit names, \u2192 accepts a suggestion from "
+            lines += wrap(f"{c.help}{also}", w, indent=usage, hang=" " * len(usage))
+        keys = (
+            "Tab completes commands and unit names, \u2192 accepts a suggestion from "
             "history, Ctrl-C discards the line, Ctrl-D quits."
         )
+        lines += wrap(keys, w, indent="Keys: ", hang="      ")
         return "\n".join(lines)
 
 
@@ -224,14 +232,15 @@ COMMANDS = CommandRegistry()
 
 @COMMANDS.command("/help", help="show this help", aliases=("/?", "help"))
 def _help(chat: Chat, arg: str) -> Reply:
-    return Reply(COMMANDS.help_text())
+    return Reply(COMMANDS.help_text(width=chat.width))
 
 
 @COMMANDS.command("/units", help="list the units with their quoted mandates")
 def _units(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
-    return Reply("\n\n".join(render_unit(u, color=chat.color) for u in chat.pack.units))
+    units = chat.pack.units
+    return Reply("\n\n".join(render_unit(u, color=chat.color, width=chat.width) for u in units))
 
 
 @COMMANDS.command("/unit", arg="NAME", help="one unit's full mandate and citation (forgives typos)")
@@ -239,12 +248,12 @@ def _unit(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
     if not arg:
-        return Reply("Usage: /unit NAME, for example /unit safety. /units lists them all.")
+        return chat.say("Usage: /unit NAME, for example /unit safety. /units lists them all.")
     unit = chat.find_unit(arg)
     if unit is None:
         names = ", ".join(u.name for u in chat.pack.units)
-        return Reply(f"No unit matches {clean_for_display(arg)!r}. The units: {names}.")
-    return Reply(render_unit(unit, color=chat.color))
+        return chat.say(f"No unit matches {clean_for_display(arg)!r}. The units: {names}.")
+    return Reply(render_unit(unit, color=chat.color, width=chat.width))
 
 
 @COMMANDS.command("/why", help="the evidence behind the last answer")
@@ -252,10 +261,10 @@ def _why(chat: Chat, arg: str) -> Reply:
     from .render import render_evidence
 
     if chat.last is None:
-        return Reply("Ask a question first; /why then shows the evidence behind the answer.")
-    text = render_evidence(chat.last)
+        return chat.say("Ask a question first; /why then shows the evidence behind the answer.")
+    text = render_evidence(chat.last, width=chat.width)
     if chat.picked is not None:
-        text += f"\nYou then picked: {chat.picked.name}"
+        text += "\n" + chat.say(f"You then picked: {chat.picked.name}").text
     return Reply(text)
 
 
@@ -271,16 +280,19 @@ def _law(chat: Chat, arg: str) -> Reply:
         try:
             found = chat.router.law(arg.strip())
         except UnknownReferenceError as exc:
-            return Reply(str(exc))
-        return Reply(render_provisions((found,), color=chat.color, full=True).lstrip("\n"))
-    if chat.last is None:
-        return Reply("Ask a question first; /law then quotes the AI Act provisions it cites.")
-    if not chat.last.provisions:
-        return Reply(
+            return chat.say(str(exc))
+        provisions: tuple[Provision, ...] = (found,)
+    elif chat.last is None:
+        return chat.say("Ask a question first; /law then quotes the AI Act provisions it cites.")
+    elif not chat.last.provisions:
+        return chat.say(
             "The last answer cites no AI Act provision: none matched it closely enough. "
             "Name one to read it, for example: Article 50, art. 5(1)(a), Annex III."
         )
-    return Reply(render_provisions(chat.last.provisions, color=chat.color, full=True).lstrip("\n"))
+    else:
+        provisions = chat.last.provisions
+    text = render_provisions(provisions, color=chat.color, width=chat.width, full=True)
+    return Reply(text.lstrip("\n"))
 
 
 @COMMANDS.command("/quit", help="leave the chat", aliases=("/exit", "exit", "quit", ":q"))
@@ -338,6 +350,15 @@ class Chat:
             self._conversation = Conversation(self.router)
         return self._conversation
 
+    @property
+    def unit_names(self) -> tuple[str, ...]:
+        """The units' names: kept whole on one line where they fit."""
+        return tuple(u.name for u in self.pack.units)
+
+    def say(self, text: str) -> Reply:
+        """A plain message (a hint, a warning, an error) wrapped to the chat's width."""
+        return Reply(fit(text, line_width(self.width), keep=self.unit_names))
+
     def handle(self, line: str) -> Reply:
         """Answer one input line: a command, a pick after a question back, or a question."""
         line = line.strip()
@@ -351,7 +372,7 @@ class Chat:
             return self._unknown_command(line)
         if self.pending is not None:
             if _choice_number(line) is not None and self._pick(line, self.pending) is None:
-                return Reply(_PICK_HINT)
+                return self.say(_PICK_HINT)
             unit = self._pick(line, self.pending)
             if unit is not None:
                 return self._answer_pick(unit)
@@ -364,7 +385,7 @@ class Chat:
         try:
             decision = self.conversation.ask(question)
         except RouterError as exc:
-            return Reply(str(exc))
+            return self.say(str(exc))
         self.last, self.picked = decision, None
         self.pending = decision if decision.decision == "clarify" else None
         return Reply(render_decision(decision, color=self.color, width=self.width))
@@ -373,7 +394,7 @@ class Chat:
         word = clean_for_display(line.split()[0])
         guess = self.commands.closest(word)
         hint = f" Did you mean {guess}?" if guess else ""
-        return Reply(f"Unknown command {word}.{hint} Type /help for the commands.")
+        return self.say(f"Unknown command {word}.{hint} Type /help for the commands.")
 
     def _pick(self, line: str, pending: Decision) -> Unit | None:
         """The candidate a reply to a clarify question picks, or None for a new question."""
@@ -427,13 +448,15 @@ def _choice_number(line: str) -> int | None:
     return int(choice) if choice.isdigit() and len(choice) < 4 else None
 
 
-def greeting(pack: Pack) -> str:
-    """One line: what the chat knows about and how to get help."""
+def greeting(pack: Pack, *, width: int | None = None) -> str:
+    """What the chat knows about and how to get help, wrapped to ``width`` (None: the
+    terminal's) without splitting a unit's name where it fits on a line."""
     units = [u.name for u in pack.units if u.id != pack.office_unit]
-    return (
+    text = (
         f"Ask about the {pack.name}'s {len(units)} units: {'; '.join(units)}. "
         "Type /help for commands, Ctrl-D to quit."
     )
+    return "\n".join(wrap(text, line_width(width), keep=(*units, pack.name)))
 
 
 # -- history ------------------------------------------------------------------------------
@@ -537,7 +560,7 @@ def run_repl(
 ) -> int:
     """Read lines from ``session`` until /quit or Ctrl-D; returns the exit code (0)."""
     if greet:
-        print(greeting(chat.pack), file=out, flush=True)
+        print(greeting(chat.pack, width=chat.width), file=out, flush=True)
     _start_loading_after_first_render(chat.loader, session)
     while True:
         try:
@@ -547,11 +570,12 @@ def run_repl(
         except EOFError:
             return 0  # Ctrl-D on an empty line: leave without a word
         if not chat.loader.is_ready and chat.needs_router(line):
-            print("(loading the router; the first answer takes a moment)", file=out, flush=True)
+            note = chat.say("(loading the router; the first answer takes a moment)")
+            print(note.text, file=out, flush=True)
         try:
             reply = chat.handle(line)
         except KeyboardInterrupt:
-            print("(interrupted)", file=out, flush=True)
+            print(chat.say("(interrupted)").text, file=out, flush=True)
             continue
         if reply.text:
             print(reply.text, file=out, flush=True)
@@ -613,7 +637,7 @@ def run_lines(
         if not first:
             print(file=out)
         first = False
-        print(f"> {decision.text}", file=out)
+        print("\n".join(wrap(decision.text, line_width(), indent="> ", hang="  ")), file=out)
         print(render_decision(decision, color=color), file=out, flush=True)
     return status
 
@@ -632,6 +656,8 @@ def start_chat(
         return run_lines(
             loader.get(), lines, out=sys.stdout, err=sys.stderr, as_json=as_json, color=color
         )
-    history = make_history(history_path(), lambda message: print(message, file=sys.stderr))
+    history = make_history(
+        history_path(), lambda message: print(fit(message, line_width()), file=sys.stderr)
+    )
     chat = Chat(pack, loader, color=color)
     return run_repl(chat, make_session(chat, history), out=sys.stdout, greet=not quiet)
