@@ -77,7 +77,7 @@ def _topic_lines(decision: Decision, width: int, color: bool) -> list[str]:
 def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
     if not decision.contacts:
         return []
-    lines = ["", _style("How to reach them:", color, bold=True)]
+    lines = ["", *wrap(_style("How to reach them:", color, bold=True), width)]
     for line in contact_lines(decision.contacts):
         # "- label: address": the address goes under the label, not under the dash.
         lines += wrap(line.removeprefix("- "), width, indent="- ", hang="  ")
@@ -97,7 +97,7 @@ def render_unit(unit: Unit, *, color: bool = False, width: int | None = None) ->
     """A unit's name and id, then its mandate quoted with the citation."""
     w = _width(width)
     head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
-    lines = wrap(head, w, hang="  ", keep=(unit.name,))
+    lines = wrap(head, w, keep=(unit.name,))
     return "\n".join([*lines, *_quote_lines(unit, w, color, indent="  ")])
 
 
@@ -167,7 +167,8 @@ def render_provisions(
     if not provisions:
         return ""
     w = _width(width)
-    lines = ["", _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)]
+    head = _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)
+    lines = ["", *wrap(head, w)]
     for p in provisions:
         head = f"{p.reference}" + (f" \u2014 {p.title}" if p.title else "")
         # The heading's continuation goes under the reference, not under the section sign.

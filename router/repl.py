@@ -264,7 +264,9 @@ def _why(chat: Chat, arg: str) -> Reply:
         return chat.say("Ask a question first; /why then shows the evidence behind the answer.")
     text = render_evidence(chat.last, width=chat.width)
     if chat.picked is not None:
-        text += "\n" + chat.say(f"You then picked: {chat.picked.name}").text
+        label, name = "You then picked: ", chat.picked.name
+        rows = wrap(name, line_width(chat.width), indent=label, hang=" " * len(label), keep=[name])
+        text += "\n" + "\n".join(rows)
     return Reply(text)
 
 

@@ -10,7 +10,9 @@ Every renderer (:mod:`router.render`) and the chat (:mod:`router.repl`) wraps th
   say) is cut at the width.
 - ``indent`` starts the first line and ``hang`` every other one, so continuation lines sit
   under the start of the text, not under the bullet, number or label before it. A hang
-  that would leave less than :data:`MIN_ROOM` columns for text is shortened.
+  that would leave less than :data:`MIN_ROOM` columns for text is shortened, and a word
+  too wide to fit under the hang (but not too wide for the screen) gets a row of its own
+  indented only as far as it fits.
 - A phrase given in ``keep`` (a unit's name) is not broken across lines when it fits on one.
 - Width is what the terminal shows: ANSI colour codes take no columns, East Asian wide
   characters take two, combining marks none (``wcwidth``, as in prompt-toolkit).
@@ -118,10 +120,13 @@ def wrap(
             continue
         if line:
             flush()
-        elif not rows and size > room() and size <= width - visible_width(_shorten(hang, width)):
-            flush()  # too wide after the first line's indent, but fits under the hang
+        elif not rows and prefix.strip(" ") and size > room() and _fits_below(size, hang, width):
+            flush()  # too wide after the first line's indent, but fits on the next row
         if size <= room():
             line, used = word, size
+        elif size <= width and not prefix.strip(" "):
+            # Fits the screen but not under the hang: the hang gives way on this row only.
+            prefix, line, used = " " * (width - size), word, size
         elif _WHOLE.search(strip_ansi(word)):
             line, used = word, size
             flush()
@@ -172,6 +177,12 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             continue
         tokens.append((sep, word))
     return tokens
+
+
+def _fits_below(size: int, hang: str, width: int) -> bool:
+    """Whether a word ``size`` columns wide fits on a continuation row."""
+    below = _shorten(hang, width)
+    return size <= width - visible_width(below) or (size <= width and not below.strip(" "))
 
 
 def _shorten(prefix: str, width: int) -> str:
