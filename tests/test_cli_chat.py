@@ -12,6 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
+import pytest
+
+from router.wrap import strip_ansi, visible_width
 
 QUESTION = "who fines GPAI providers?"
 # The entry point as installed; `python -m router` where the script is not on PATH.
@@ -92,10 +95,12 @@ def test_chat_help(tmp_path: Path) -> None:
         assert option in out
 
 
-def spawn_chat(tmp_path: Path, *args: str, **env: str) -> pexpect.spawn:
+def spawn_chat(
+    tmp_path: Path, *args: str, dimensions: tuple[int, int] = (40, 100), **env: str
+) -> pexpect.spawn:
     environ = {**os.environ, "TERM": "dumb", "AI_OFFICE_HISTORY": str(tmp_path / "history")}
-    environ.pop("NO_COLOR", None)
-    environ.pop("AI_OFFICE_PACK", None)
+    for name in ("NO_COLOR", "AI_OFFICE_PACK", "COLUMNS", "LINES"):  # the window's size rules
+        environ.pop(name, None)
     environ.update(env)
     return pexpect.spawn(
         COMMAND[0],
@@ -103,7 +108,7 @@ def spawn_chat(tmp_path: Path, *args: str, **env: str) -> pexpect.spawn:
         env=environ,
         encoding="utf-8",
         timeout=60,
-        dimensions=(40, 100),
+        dimensions=dimensions,
     )
 
 
@@ -158,3 +163,33 @@ def test_terminal_unwritable_history_warns_once(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", [60, 120])
+def test_terminal_session_fits_the_window(tmp_path: Path, columns: int) -> None:
+    child = spawn_chat(tmp_path, dimensions=(40, columns), NO_COLOR="1")
+    child.expect_exact("Ctrl-D to quit.")
+    child.expect_exact("ai-office> ")
+    shown = child.before
+    child.sendline(QUESTION)
+    child.expect_exact("\u2192 Regulation and Compliance Unit (high confidence")
+    child.expect_exact("ai-office> ")
+    answer = child.before
+    child.sendline("/help")
+    child.expect_exact("Ctrl-D quits.")
+    child.expect_exact("ai-office> ")
+    shown += answer + child.before
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    assert "\u2502 \u201cRegulation and Compliance Unit that coordinates" in answer
+    rows = [strip_ansi(row.rstrip("\r")) for row in shown.split("\n")]
+    rows = [row for row in rows if "ai-office> " not in row]  # the prompt and what was typed
+    # Answers follow the window up to 100 columns; only a URL too long for it overflows.
+    width = min(columns, 100)
+    too_wide = [r for r in rows if visible_width(r) > width and " " in r.strip()]
+    assert too_wide == []
+    assert max(visible_width(r) for r in rows if " " in r.strip()) > width - 10
