@@ -64,7 +64,7 @@ def strip_ansi(text: str) -> str:
 
 def visible_width(text: str) -> int:
     """How many terminal columns ``text`` takes (colour codes none, wide characters two)."""
-    plain = strip_ansi(text)
+    plain = strip_ansi(text) if "\x1b" in text else text
     if plain.isascii() or all(ch < "\u0300" or ch in _NARROW for ch in plain):
         return len(plain)
     from wcwidth import wcswidth, wcwidth
@@ -96,42 +96,41 @@ def wrap(
         text = text.replace(phrase, phrase.replace(" ", _GLUE))
     todo = deque(_tokens(text))
     prefix = _shorten(indent, width)
+    below = _shorten(hang, width)
+    below_room = width - visible_width(below)
     rows: list[tuple[str, str]] = []
-    line, used = "", 0
-
-    def room() -> int:
-        return width - visible_width(prefix)
+    line, used, room_now = "", 0, width - visible_width(prefix)
 
     def flush() -> None:
-        nonlocal line, used, prefix
+        nonlocal line, used, prefix, room_now
         rows.append((prefix, line))
-        line, used, prefix = "", 0, _shorten(hang, width)
+        line, used, prefix, room_now = "", 0, below, below_room
 
     while todo:
         sep, word = todo.popleft()
         size = visible_width(word.replace(_GLUE, " "))
-        if line and used + len(sep) + size <= room():
+        if line and used + len(sep) + size <= room_now:
             line, used = line + sep + word, used + len(sep) + size
             continue
-        if _GLUE in word and size > width - visible_width(_shorten(hang, width)):
+        if _GLUE in word and size > below_room:
             # A kept phrase wider than any line: break it as ordinary words, from here.
             parts = word.split(_GLUE)
             todo.extendleft(reversed([(sep, parts[0]), *((" ", p) for p in parts[1:])]))
             continue
         if line:
             flush()
-        elif not rows and prefix.strip(" ") and size > room() and _fits_below(size, hang, width):
+        elif not rows and prefix.strip(" ") and size > room_now and _fits_below(size, hang, width):
             flush()  # too wide after the first line's indent, but fits on the next row
-        if size <= room():
+        if size <= room_now:
             line, used = word, size
         elif size <= width and not prefix.strip(" "):
             # Fits the screen but not under the hang: the hang gives way on this row only.
-            prefix, line, used = " " * (width - size), word, size
+            prefix, line, used, room_now = " " * (width - size), word, size, size
         elif _WHOLE.search(strip_ansi(word)):
             line, used = word, size
             flush()
         else:
-            pieces = _cut(word, room())
+            pieces = _cut(word, room_now)
             for piece in pieces[:-1]:
                 line = piece
                 flush()
