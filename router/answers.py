@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from .catalogue import message
 from .pack import Contact, Pack, Referral, Topic, Unit
 from .records import Citation
-from .results import Answer, Quote
+from .results import Answer, Decision, Quote
 
-__all__ = ["AnswerBook"]
+__all__ = ["AnswerBook", "quote_marker"]
 
 
-def _quote_block(unit: Unit) -> str:
+def quote_marker(language: str) -> str:
+    """What follows a quote's citation in a reply in ``language``: "" in English, else
+    "(cité en anglais)" and the like, since every stored source is in English."""
+    return "" if language == "en" else f" ({message('quoted_in_english', language)})"
+
+
+def _quote_block(unit: Unit, language: str = "en") -> str:
     assert unit.mandate is not None and unit.citation is not None
-    return _cited(unit.mandate, unit.citation)
+    return _cited(unit.mandate, unit.citation, language)
 
 
-def _cited(text: str, citation: Citation) -> str:
-    return f"\u201c{text}\u201d\n  \u2014 {citation}"
+def _cited(text: str, citation: Citation, language: str = "en") -> str:
+    return f"\u201c{text}\u201d\n  \u2014 {citation}{quote_marker(language)}"
 
 
-def contact_lines(contacts: tuple[Contact, ...]) -> list[str]:
-    """One line per contact: what it is, the address or link, and the page it is from."""
+def contact_lines(contacts: tuple[Contact, ...], *, language: str = "en") -> list[str]:
+    """One line per contact: what it is, the address or link, and the page it is from.
+
+    The labels are the pages' and mailboxes' own names, so they stay as published."""
     lines = []
     for c in contacts:
-        source = "" if c.kind == "page" else f" (from {c.citation.url})"
+        url = c.citation.url
+        source = "" if c.kind == "page" else " " + message("from_page", language, url=url)
         lines.append(f"- {c.label}: {c.value}{source}")
     return lines
 
@@ -38,9 +50,9 @@ class AnswerBook:
 
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
-        self._routed: dict[tuple[str, str | None], Answer] = {}
-        self._clarify: dict[tuple[str, str], Answer] = {}
-        self._out_of_scope: dict[str | None, Answer] = {}
+        self._routed: dict[tuple[str, str | None, str], Answer] = {}
+        self._clarify: dict[tuple[str, str, str], Answer] = {}
+        self._out_of_scope: dict[tuple[str | None, str], Answer] = {}
         self._contacts: dict[tuple[str, str | None], tuple[Contact, ...]] = {}
 
     def contacts(self, unit: Unit, topic: Topic | None = None) -> tuple[Contact, ...]:
@@ -52,63 +64,81 @@ class AnswerBook:
             self._contacts[key] = tuple(own + general)[:3]  # the most specific first
         return self._contacts[key]
 
-    def routed(self, unit: Unit, topic: Topic | None = None) -> Answer:
+    def message(self, key: str, language: str = "en", *, unit: str | None = None) -> str:
+        """The pack's wording of ``key`` (``routed``, ``clarify``, ...) in ``language``.
+
+        pack.yaml holds English under ``key`` and the other languages under
+        ``fr.key`` and so on; a unit's own wording (``routed.about_office``) comes first.
+        A language the pack has no wording for falls back to English.
+        """
+        messages = self.pack.messages
+        names = ([f"{key}.{unit}"] if unit is not None else []) + [key]
+        prefixes = ([f"{language}."] if language != "en" else []) + [""]
+        for prefix in prefixes:
+            for name in names:
+                found = messages.get(prefix + name)
+                if found is not None:
+                    return found
+        return messages[key]
+
+    def routed(self, unit: Unit, topic: Topic | None = None, *, language: str = "en") -> Answer:
         """The answer for a question routed to ``unit``: its name (and the topic's, with
-        its quoted description), then the unit's mandate quoted, then how to reach them."""
-        key = (unit.id, None if topic is None else topic.id)
+        its quoted description), then the unit's mandate quoted, then how to reach them.
+
+        ``language`` is the wording's; the quotes stay in English and are marked so."""
+        key = (unit.id, None if topic is None else topic.id, language)
         if key not in self._routed:
-            messages = self.pack.messages
             parts: list[str] = []
             quotes: tuple[Quote, ...] = ()
             if topic is None:
-                template = messages.get(f"routed.{unit.id}") or messages["routed"]
-                lead = template.format(unit=unit.name)
+                lead = self.message("routed", language, unit=unit.id).format(unit=unit.name)
             else:
-                template = messages.get(f"topic.{unit.id}") or messages["topic"]
+                template = self.message("topic", language, unit=unit.id)
                 lead = template.format(topic=topic.name, unit=unit.name)
                 if topic.description is not None and topic.citation is not None:
-                    parts.append(_cited(topic.description, topic.citation))
+                    parts.append(_cited(topic.description, topic.citation, language))
                     quotes += (Quote(topic.id, topic.description, topic.citation),)
                 else:
-                    parts.append(messages["topic_unquoted"].format(topic=topic.name))
+                    parts.append(self.message("topic_unquoted", language).format(topic=topic.name))
             if unit.mandate is not None:
-                parts.append(_quote_block(unit))
+                parts.append(_quote_block(unit, language))
                 quotes += _quote(unit)
             contacts = self.contacts(unit, topic)
             if contacts:
-                parts.append("\n".join([messages["contacts"], *contact_lines(contacts)]))
+                lines = contact_lines(contacts, language=language)
+                parts.append("\n".join([self.message("contacts", language), *lines]))
             text = "\n\n".join([lead, *parts])
             self._routed[key] = Answer(lead=lead, quotes=quotes, text=text)
         return self._routed[key]
 
-    def clarify(self, first: Unit, second: Unit) -> Answer:
+    def clarify(self, first: Unit, second: Unit, *, language: str = "en") -> Answer:
         """Ask which of two units fits, showing both mandates."""
-        key = (first.id, second.id)
+        key = (first.id, second.id, language)
         if key not in self._clarify:
-            lead = self.pack.messages["clarify"]
+            lead = self.message("clarify", language)
             blocks = []
             for number, unit in enumerate((first, second), start=1):
                 block = f"{number}. {unit.name}"
                 if unit.mandate is not None:
-                    block += "\n   " + _quote_block(unit).replace("\n", "\n   ")
+                    block += "\n   " + _quote_block(unit, language).replace("\n", "\n   ")
                 blocks.append(block)
             text = lead + "\n\n" + "\n\n".join(blocks)
             self._clarify[key] = Answer(lead=lead, quotes=_quote(first) + _quote(second), text=text)
         return self._clarify[key]
 
-    def out_of_scope(self, referral: Referral | None = None) -> Answer:
+    def out_of_scope(self, referral: Referral | None = None, *, language: str = "en") -> Answer:
         """Say honestly that the question is not for this pack, and where to go instead
         (with a referral) or what the pack does handle (without one)."""
-        key = None if referral is None else referral.id
+        key = (None if referral is None else referral.id, language)
         if key not in self._out_of_scope:
-            messages = self.pack.messages
             if referral is None:
                 names = [u.name for u in self.pack.units if u.id != self.pack.office_unit]
-                lead = " ".join(messages["out_of_scope"].format(units="; ".join(names)).split())
+                template = self.message("out_of_scope", language)
+                lead = " ".join(template.format(units="; ".join(names)).split())
                 answer = Answer(lead=lead, text=lead)
             else:
                 lead = " ".join(
-                    messages["referral"]
+                    self.message("referral", language)
                     .format(body=referral.body, why=referral.why, url=referral.url)
                     .split()
                 )
@@ -116,7 +146,18 @@ class AnswerBook:
                 text = lead
                 if referral.description is not None:
                     quotes = (Quote(referral.id, referral.description, referral.citation),)
-                    text += "\n\n" + _cited(referral.description, referral.citation)
+                    text += "\n\n" + _cited(referral.description, referral.citation, language)
                 answer = Answer(lead=lead, quotes=quotes, text=text)
             self._out_of_scope[key] = answer
         return self._out_of_scope[key]
+
+    def in_language(self, decision: Decision, language: str) -> Decision:
+        """``decision`` with its answer worded in ``language`` (the quotes stay verbatim)."""
+        if decision.decision == "routed" and decision.unit is not None:
+            answer = self.routed(decision.unit, decision.topic, language=language)
+        elif decision.decision == "clarify":
+            first, second = decision.candidates
+            answer = self.clarify(first, second, language=language)
+        else:
+            answer = self.out_of_scope(decision.referral, language=language)
+        return dataclasses.replace(decision, answer=answer, language=language)

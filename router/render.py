@@ -7,7 +7,8 @@ import textwrap
 
 import click
 
-from .answers import contact_lines
+from .answers import contact_lines, quote_marker
+from .catalogue import message
 from .evaluate import OUT_OF_SCOPE, Evaluation
 from .law import Provision
 from .pack import Citation, Unit
@@ -38,25 +39,33 @@ def _style(text: str, color: bool, **kwargs: object) -> str:
     return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
 
 
-def confidence_words(confidence: float) -> str:
-    """Say a confidence in words a person reads at a glance."""
+def confidence_words(confidence: float, language: str = "en") -> str:
+    """Say a confidence in words a person reads at a glance (in ``language``)."""
     if confidence >= 0.85:
-        return "high confidence"
+        return message("confidence.high", language)
     if confidence >= 0.6:
-        return "fair confidence"
-    return "low confidence"
+        return message("confidence.fair", language)
+    return message("confidence.low", language)
 
 
-def _quote_lines(unit: Unit, width: int, color: bool, indent: str = "") -> list[str]:
+def _quote_lines(
+    unit: Unit, width: int, color: bool, indent: str = "", language: str = "en"
+) -> list[str]:
     if unit.mandate is None:
         return []
-    return _cited_lines(unit.mandate, unit.citation, width, color, indent)
+    return _cited_lines(unit.mandate, unit.citation, width, color, indent, language)
 
 
 def _cited_lines(
-    text: str, citation: Citation | None, width: int, color: bool, indent: str = ""
+    text: str,
+    citation: Citation | None,
+    width: int,
+    color: bool,
+    indent: str = "",
+    language: str = "en",
 ) -> list[str]:
-    """A verbatim quote behind a bar, then its citation, wrapped to ``width``."""
+    """A verbatim quote behind a bar, then its citation, wrapped to ``width``; in a reply
+    in another language the citation says the quote is in English."""
     bar = _style("\u2502 ", color, fg="cyan")
     body = textwrap.wrap(
         f"\u201c{text}\u201d", width=width - len(indent) - 2, break_on_hyphens=False
@@ -64,7 +73,7 @@ def _cited_lines(
     lines = [indent + bar + _style(line, color, italic=True) for line in body]
     if citation is not None:
         cite = textwrap.wrap(
-            f"\u2014 {citation}",
+            f"\u2014 {citation}{quote_marker(language)}",
             width=width - len(indent) - 2,
             break_long_words=False,
             break_on_hyphens=False,
@@ -78,18 +87,23 @@ def _topic_lines(decision: Decision, width: int, color: bool) -> list[str]:
     topic = decision.topic
     if topic is None:
         return []
+    language = decision.language
     head = _style(f"  {topic.name}", color, bold=True)
     if topic.description is None:
-        note = f"(No official page describing {topic.name} is stored, so none is quoted.)"
+        note = message("topic_unquoted", language, topic=topic.name)
         return [head, *["  " + line for line in textwrap.wrap(note, width=width - 2)]]
-    return [head, *_cited_lines(topic.description, topic.citation, width, color, indent="  ")]
+    return [
+        head,
+        *_cited_lines(topic.description, topic.citation, width, color, "  ", language),
+    ]
 
 
 def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
     if not decision.contacts:
         return []
-    lines = ["", _style("How to reach them:", color, bold=True)]
-    for line in contact_lines(decision.contacts):
+    language = decision.language
+    lines = ["", _style(message("contacts_heading", language), color, bold=True)]
+    for line in contact_lines(decision.contacts, language=language):
         lines += textwrap.wrap(
             line,
             width=width,
@@ -100,21 +114,26 @@ def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
     return lines
 
 
-def render_unit(unit: Unit, *, color: bool = False, width: int | None = None) -> str:
+def render_unit(
+    unit: Unit, *, color: bool = False, width: int | None = None, language: str = "en"
+) -> str:
     """A unit's name and id, then its mandate quoted with the citation."""
     w = _width(width)
     head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
-    return "\n".join([head, *_quote_lines(unit, w, color, indent="  ")])
+    return "\n".join([head, *_quote_lines(unit, w, color, "  ", language)])
 
 
 def render_decision(decision: Decision, *, color: bool = False, width: int | None = None) -> str:
-    """The whole answer to one question, wrapped to the terminal width."""
+    """The whole answer to one question, wrapped to the terminal width, its own wording in
+    the question's language (``decision.language``); quotes stay verbatim, marked."""
     w = _width(width)
+    language = decision.language
     lines: list[str] = []
     wrap = lambda s: (  # noqa: E731
         textwrap.wrap(s, width=w, break_long_words=False, break_on_hyphens=False) or [""]
     )
-    confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
+    sureness = f"{confidence_words(decision.confidence, language)}, {decision.confidence:.2f}"
+    confidence = f"({sureness})"
     closing: list[str] = []
     if decision.decision == "routed" and decision.unit is not None:
         unit = decision.unit
@@ -127,7 +146,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         topic = _topic_lines(decision, w, color)
         if topic:
             lines += [*topic, _style(f"  {unit.name}", color, bold=True)]
-        lines += _quote_lines(unit, w, color, indent="  ")
+        lines += _quote_lines(unit, w, color, "  ", language)
     elif decision.decision == "clarify":
         # No confidence words here: the two together are likely, which is why it asks.
         lines += wrap(decision.answer.lead)
@@ -137,24 +156,26 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
             share = _style(f"({scores.get(unit.id, 0.0):.2f})", color, dim=True)
             name = _style(f"  {number}. {unit.name}", color, bold=True, fg="yellow")
             lines.append(f"{name} {share}")
-            lines += _quote_lines(unit, w, color, indent="     ")
+            lines += _quote_lines(unit, w, color, "     ", language)
         # The question to the person is the last thing on screen.
-        closing = ["", *wrap("Answer 1 or 2, or name the unit, or rephrase your question.")]
+        closing = ["", *wrap(message("clarify_closing", language))]
     else:
         lines += wrap(decision.answer.lead)
         if decision.confidence < UNSURE_REFUSAL and decision.alternatives:
             closest = decision.alternatives[0].unit.name
             lines += wrap(
-                f"(Not sure of this: {confidence_words(decision.confidence)}, "
-                f"{decision.confidence:.2f}. The closest unit is the {closest}.)"
+                message("unsure_refusal", language, confidence=sureness, closest=closest)
             )
         referral = decision.referral
         if referral is not None and referral.description is not None:
-            lines += _cited_lines(referral.description, referral.citation, w, color, "  ")
-    lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
+            lines += _cited_lines(
+                referral.description, referral.citation, w, color, "  ", language
+            )
+    provisions = render_provisions(decision.provisions, color=color, width=w, language=language)
+    lines += provisions.splitlines()
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
-        lines.append(_style(f"(note: {note})", color, dim=True))
+        lines.append(_style(message("note", language, note=note), color, dim=True))
     return "\n".join(lines + closing)
 
 
@@ -164,15 +185,17 @@ def render_provisions(
     color: bool = False,
     width: int | None = None,
     full: bool = False,
+    language: str = "en",
 ) -> str:
     """The AI Act provisions cited for a question, quoted with their ELI links ("" if none).
 
-    ``full`` quotes each whole passage (the chat's /law) rather than its opening.
+    ``full`` quotes each whole passage (the chat's /law) rather than its opening. The
+    passages are the Act's English text; in another ``language`` each link says so.
     """
     if not provisions:
         return ""
     w = _width(width)
-    lines = ["", _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)]
+    lines = ["", _style(message("act_heading", language), color, bold=True)]
     for p in provisions:
         head = f"  \u00a7 {p.reference}" + (f" \u2014 {p.title}" if p.title else "")
         lines += [_style(line, color, bold=True) for line in textwrap.wrap(head, width=w)]
@@ -184,7 +207,7 @@ def render_provisions(
             f"\u201c{p.full_text if full else p.text}\u201d", width=w - 6, break_on_hyphens=False
         )
         lines += ["    " + bar + _style(line, color, italic=True) for line in body]
-        lines.append("      " + _style(p.url, color, dim=True))
+        lines.append("      " + _style(p.url + quote_marker(language), color, dim=True))
     return "\n".join(lines)
 
 
@@ -280,7 +303,14 @@ def _fit(line: str, width: int) -> list[str]:
     return textwrap.wrap(line, width=width, break_long_words=False) or [line]
 
 
-def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None = None) -> str:
+def render_pick(
+    unit: Unit,
+    lead: str,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    language: str = "en",
+) -> str:
     """The answer after the person picked ``unit`` from a question back: lead, name, quote.
 
     No confidence is shown: the person chose the unit, the router did not.
@@ -288,5 +318,5 @@ def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None
     w = _width(width)
     lines = textwrap.wrap(lead, width=w) or [""]
     lines.append(_style("\u2192 " + unit.name, color, bold=True, fg="green"))
-    lines += _quote_lines(unit, w, color, indent="  ")
+    lines += _quote_lines(unit, w, color, "  ", language)
     return "\n".join(lines)

@@ -27,7 +27,9 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.utils import is_dumb_terminal
 from rapidfuzz import fuzz, process
 
+from .catalogue import message
 from .errors import RouterError, UnknownUnitError
+from .language import language_from_locale
 from .text import clean_for_display
 
 if TYPE_CHECKING:
@@ -92,9 +94,12 @@ class RouterLoader:
         """A loader that fits a router on ``pack`` when started."""
 
         def fit() -> Router:
+            from .language import warm_up
             from .routing import Router  # the heavy imports stay off the path to the prompt
 
-            return Router.load(pack)
+            router = Router.load(pack)
+            warm_up()  # the language identifier too, so the first answer does not wait
+            return router
 
         return cls(fit)
 
@@ -204,19 +209,29 @@ class CommandRegistry:
         """Every command name, for Tab completion."""
         return list(self.commands)
 
-    def help_text(self) -> str:
-        """The generated ``/help``: one line per command, aliases after it."""
+    def help_text(self, language: str = "en") -> str:
+        """The generated ``/help``: one line per command, aliases after it.
+
+        A command's help in another ``language`` comes from the catalogue
+        (``command./name``), when it has one."""
         width = max(len(f"{c.name} {c.arg}".strip()) for c in self.commands.values())
-        lines = ["Type a question to find the unit that handles it. Commands:"]
+        lines = [message("chat.help_intro", language)]
         for c in self.commands.values():
             usage = f"{c.name} {c.arg}".strip()
-            also = f" (also: {', '.join(c.aliases)})" if c.aliases else ""
-            lines.append(f"  {usage:<{width}}  {c.help}{also}")
-        lines.append(
-            "Keys: Tab completes commands and unit names, \u2192 accepts a suggestion from "
-            "history, Ctrl-C discards the line, Ctrl-D quits."
-        )
+            aliases = ", ".join(c.aliases)
+            also = " " + message("chat.help_also", language, aliases=aliases) if aliases else ""
+            lines.append(f"  {usage:<{width}}  {_command_help(c, language)}{also}")
+        lines.append(message("chat.help_keys", language))
         return "\n".join(lines)
+
+
+def _command_help(command: Command, language: str) -> str:
+    if language == "en":
+        return command.help
+    try:
+        return message(f"command.{command.name}", language)
+    except KeyError:  # a command registered outside the catalogue keeps its own help
+        return command.help
 
 
 COMMANDS = CommandRegistry()
@@ -224,14 +239,17 @@ COMMANDS = CommandRegistry()
 
 @COMMANDS.command("/help", help="show this help", aliases=("/?", "help"))
 def _help(chat: Chat, arg: str) -> Reply:
-    return Reply(COMMANDS.help_text())
+    return Reply(chat.commands.help_text(chat.language))
 
 
 @COMMANDS.command("/units", help="list the units with their quoted mandates")
 def _units(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
-    return Reply("\n\n".join(render_unit(u, color=chat.color) for u in chat.pack.units))
+    units = chat.pack.units
+    return Reply(
+        "\n\n".join(render_unit(u, color=chat.color, language=chat.language) for u in units)
+    )
 
 
 @COMMANDS.command("/unit", arg="NAME", help="one unit's full mandate and citation (forgives typos)")
@@ -239,12 +257,13 @@ def _unit(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
     if not arg:
-        return Reply("Usage: /unit NAME, for example /unit safety. /units lists them all.")
+        return Reply(message("chat.unit_usage", chat.language))
     unit = chat.find_unit(arg)
     if unit is None:
         names = ", ".join(u.name for u in chat.pack.units)
-        return Reply(f"No unit matches {clean_for_display(arg)!r}. The units: {names}.")
-    return Reply(render_unit(unit, color=chat.color))
+        query = repr(clean_for_display(arg))
+        return Reply(message("chat.no_unit", chat.language, query=query, names=names))
+    return Reply(render_unit(unit, color=chat.color, language=chat.language))
 
 
 @COMMANDS.command("/why", help="the evidence behind the last answer")
@@ -252,10 +271,10 @@ def _why(chat: Chat, arg: str) -> Reply:
     from .render import render_evidence
 
     if chat.last is None:
-        return Reply("Ask a question first; /why then shows the evidence behind the answer.")
+        return Reply(message("chat.why_first", chat.language))
     text = render_evidence(chat.last)
     if chat.picked is not None:
-        text += f"\nYou then picked: {chat.picked.name}"
+        text += "\n" + message("chat.picked", chat.language, unit=chat.picked.name)
     return Reply(text)
 
 
@@ -272,15 +291,16 @@ def _law(chat: Chat, arg: str) -> Reply:
             found = chat.router.law(arg.strip())
         except UnknownReferenceError as exc:
             return Reply(str(exc))
-        return Reply(render_provisions((found,), color=chat.color, full=True).lstrip("\n"))
+        shown = render_provisions((found,), color=chat.color, full=True, language=chat.language)
+        return Reply(shown.lstrip("\n"))
     if chat.last is None:
-        return Reply("Ask a question first; /law then quotes the AI Act provisions it cites.")
+        return Reply(message("chat.law_first", chat.language))
     if not chat.last.provisions:
-        return Reply(
-            "The last answer cites no AI Act provision: none matched it closely enough. "
-            "Name one to read it, for example: Article 50, art. 5(1)(a), Annex III."
-        )
-    return Reply(render_provisions(chat.last.provisions, color=chat.color, full=True).lstrip("\n"))
+        return Reply(message("chat.law_none", chat.language))
+    shown = render_provisions(
+        chat.last.provisions, color=chat.color, full=True, language=chat.language
+    )
+    return Reply(shown.lstrip("\n"))
 
 
 @COMMANDS.command("/quit", help="leave the chat", aliases=("/exit", "exit", "quit", ":q"))
@@ -301,6 +321,8 @@ class Chat:
         color: style answers with ANSI colours.
         width: wrap width; None follows the terminal.
         commands: the meta-command registry.
+        language: the chat's wording before the first question (then each answer's
+            language); None reads it from the locale (``LANG`` and the like), else English.
     """
 
     def __init__(
@@ -311,8 +333,10 @@ class Chat:
         color: bool = False,
         width: int | None = None,
         commands: CommandRegistry = COMMANDS,
+        language: str | None = None,
     ) -> None:
         self.pack = pack
+        self._language = language_from_locale() if language is None else language
         self.loader = loader
         self.color = color
         self.width = width
@@ -328,6 +352,11 @@ class Chat:
     @property
     def router(self) -> Router:
         return self.loader.get()
+
+    @property
+    def language(self) -> str:
+        """The language the chat speaks in: the last question's, else the starting one."""
+        return self._language if self.last is None else self.last.language
 
     @property
     def conversation(self) -> Conversation:
@@ -351,7 +380,7 @@ class Chat:
             return self._unknown_command(line)
         if self.pending is not None:
             if _choice_number(line) is not None and self._pick(line, self.pending) is None:
-                return Reply(_PICK_HINT)
+                return Reply(message("clarify_closing", self.language))
             unit = self._pick(line, self.pending)
             if unit is not None:
                 return self._answer_pick(unit)
@@ -372,8 +401,8 @@ class Chat:
     def _unknown_command(self, line: str) -> Reply:
         word = clean_for_display(line.split()[0])
         guess = self.commands.closest(word)
-        hint = f" Did you mean {guess}?" if guess else ""
-        return Reply(f"Unknown command {word}.{hint} Type /help for the commands.")
+        hint = message("chat.did_you_mean", self.language, guess=guess) if guess else ""
+        return Reply(message("chat.unknown_command", self.language, word=word, hint=hint))
 
     def _pick(self, line: str, pending: Decision) -> Unit | None:
         """The candidate a reply to a clarify question picks, or None for a new question."""
@@ -413,12 +442,12 @@ class Chat:
     def _answer_pick(self, unit: Unit) -> Reply:
         from .render import render_pick
 
+        language = self.language
         self.pending, self.picked = None, unit
-        lead = self.router.answers_.routed(unit).lead
-        return Reply(render_pick(unit, lead, color=self.color, width=self.width))
-
-
-_PICK_HINT = "Answer 1 or 2, or name the unit, or rephrase your question."
+        lead = self.router.answers_.routed(unit, language=language).lead
+        return Reply(
+            render_pick(unit, lead, color=self.color, width=self.width, language=language)
+        )
 
 
 def _choice_number(line: str) -> int | None:
@@ -427,12 +456,11 @@ def _choice_number(line: str) -> int | None:
     return int(choice) if choice.isdigit() and len(choice) < 4 else None
 
 
-def greeting(pack: Pack) -> str:
+def greeting(pack: Pack, language: str = "en") -> str:
     """One line: what the chat knows about and how to get help."""
     units = [u.name for u in pack.units if u.id != pack.office_unit]
-    return (
-        f"Ask about the {pack.name}'s {len(units)} units: {'; '.join(units)}. "
-        "Type /help for commands, Ctrl-D to quit."
+    return message(
+        "chat.greeting", language, pack=pack.name, count=len(units), units="; ".join(units)
     )
 
 
@@ -537,7 +565,7 @@ def run_repl(
 ) -> int:
     """Read lines from ``session`` until /quit or Ctrl-D; returns the exit code (0)."""
     if greet:
-        print(greeting(chat.pack), file=out, flush=True)
+        print(greeting(chat.pack, chat.language), file=out, flush=True)
     _start_loading_after_first_render(chat.loader, session)
     while True:
         try:
@@ -547,11 +575,11 @@ def run_repl(
         except EOFError:
             return 0  # Ctrl-D on an empty line: leave without a word
         if not chat.loader.is_ready and chat.needs_router(line):
-            print("(loading the router; the first answer takes a moment)", file=out, flush=True)
+            print(message("chat.loading", chat.language), file=out, flush=True)
         try:
             reply = chat.handle(line)
         except KeyboardInterrupt:
-            print("(interrupted)", file=out, flush=True)
+            print(message("chat.interrupted", chat.language), file=out, flush=True)
             continue
         if reply.text:
             print(reply.text, file=out, flush=True)
