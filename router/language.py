@@ -14,6 +14,7 @@ first call (about a second), never at import, so the chat's prompt does not wait
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -49,6 +50,11 @@ CANDIDATES: tuple[str, ...] = (
 #: every one of its short questions in the five languages stays above it.
 MIN_PROBABILITY = 0.2
 
+#: Fewer letters than this (outside acronyms) cannot tell a language: "ok", "merci", "GPAI?".
+MIN_LETTERS = 6
+
+_WORD = re.compile(r"[^\W\d_]+")
+
 _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
 
@@ -78,7 +84,9 @@ def detect_language(text: str, *, default: str = "en") -> str:
     Returns ``default`` (English unless given) when the text is in another language, or
     has too few letters to tell: a follow-up such as "ok" keeps the conversation's language.
     """
-    if not any(ch.isalpha() for ch in text):
+    # Acronyms (GPAI, AI, EU) are the same in every language: only other words count.
+    letters = sum(len(w) for w in _WORD.findall(text) if not w.isupper())
+    if letters < MIN_LETTERS:
         return default
     language, probability = _get().classify(text)
     if language in LANGUAGES and probability >= MIN_PROBABILITY:
