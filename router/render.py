@@ -211,29 +211,38 @@ def render_provisions(
     return "\n".join(lines)
 
 
-def render_evidence(decision: Decision) -> str:
-    """Why: matched terms, spelling fixes, weighing words, and the top scores."""
+def render_evidence(decision: Decision, *, language: str | None = None) -> str:
+    """Why: matched terms, spelling fixes, weighing words, and the top scores.
+
+    The labels are in ``language`` (default: the decision's); terms, ids and scores are not
+    words to translate."""
+    lang = decision.language if language is None else language
     ev = decision.evidence
-    lines = [f"Question: {clean_for_display(decision.text)[:200]}"]
-    lines.append(f"Decision: {decision.decision} (confidence {decision.confidence:.2f})")
+    lines = [f"{message('why.question', lang)} {clean_for_display(decision.text)[:200]}"]
+    confidence = f"{decision.confidence:.2f}"
+    lines.append(
+        message("why.decision", lang, decision=decision.decision, confidence=confidence)
+    )
     if ev.matched_terms:
         terms = ", ".join(
             f"{m.term!r} -> {m.unit} (typed {m.matched!r}, weight {m.weight:.2f})"
             for m in ev.matched_terms[:8]
         )
-        lines.append(f"Matched terms: {terms}")
+        lines.append(f"{message('why.matched', lang)} {terms}")
     if ev.corrections:
-        lines.append("Spelling: " + ", ".join(f"{a} -> {b}" for a, b in ev.corrections))
+        fixes = ", ".join(f"{a} -> {b}" for a, b in ev.corrections)
+        lines.append(f"{message('why.spelling', lang)} {fixes}")
     if ev.weighing_terms:
-        lines.append("Weighing words: " + ", ".join(f"{t} ({w:.2f})" for t, w in ev.weighing_terms))
+        weighing = ", ".join(f"{t} ({w:.2f})" for t, w in ev.weighing_terms)
+        lines.append(f"{message('why.weighing', lang)} {weighing}")
     top = ", ".join(f"{a.unit.id} {a.score:.2f}" for a in decision.alternatives[:3])
-    lines.append(f"Top units: {top}")
+    lines.append(f"{message('why.top', lang)} {top}")
     model = dict(ev.model_scores)
     oos = [v for k, v in model.items() if k not in {a.unit.id for a in decision.alternatives}]
     if oos:
-        lines.append(f"Out-of-scope probability (model): {oos[0]:.2f}")
+        lines.append(f"{message('why.out_of_scope', lang)} {oos[0]:.2f}")
     for note in ev.notes:
-        lines.append(f"Note: {note}")
+        lines.append(f"{message('why.note', lang)} {note}")
     return "\n".join(lines)
 
 

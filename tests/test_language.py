@@ -255,3 +255,15 @@ def test_ask_lang_overrides_the_detected_language(runner, router: Router) -> Non
     assert f"({MARKERS['de']})" in result.output
     bad = runner.invoke(cli, ["ask", "--lang", "nl", ROUTED["en"]])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_evidence_labels_follow_the_question(router: Router, language: str) -> None:
+    from router.render import render_evidence
+
+    decision = router.route(ROUTED[language])
+    lines = render_evidence(decision).splitlines()
+    assert lines[0] == f"{message('why.question', language)} {decision.text}"
+    assert lines[1].startswith(message("why.decision", language).split("{")[0])
+    assert any(line.startswith(message("why.top", language)) for line in lines)
+    assert render_evidence(decision, language="en").startswith("Question: ")
