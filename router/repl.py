@@ -97,9 +97,8 @@ class RouterLoader:
             from .language import warm_up
             from .routing import Router  # the heavy imports stay off the path to the prompt
 
-            router = Router.load(pack)
-            warm_up()  # the language identifier too, so the first answer does not wait
-            return router
+            warm_up(background=True)  # the language identifier, beside the fit
+            return Router.load(pack)
 
         return cls(fit)
 
