@@ -267,3 +267,50 @@ def test_evidence_labels_follow_the_question(router: Router, language: str) -> N
     assert lines[1].startswith(message("why.decision", language).split("{")[0])
     assert any(line.startswith(message("why.top", language)) for line in lines)
     assert render_evidence(decision, language="en").startswith("Question: ")
+
+
+# -- referrals -----------------------------------------------------------------------------
+
+
+def test_every_referral_is_worded_in_the_four_other_languages(router: Router) -> None:
+    from router.answers import REFERRALS_TRANSLATED_FILE, read_referral_wording
+
+    pack = router.pack_
+    ids = {r.id for r in pack.referrals}
+    wording = read_referral_wording(pack.corpus_dir / REFERRALS_TRANSLATED_FILE, ids)
+    assert ids
+    assert set(wording) == {(rid, lang) for rid in ids for lang in LANGUAGES[1:]}
+    english = {r.id: r.why for r in pack.referrals}
+    assert all(why != english[rid] for (rid, _), (_, why) in wording.items())
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_referral_reply_in_each_language(router: Router, language: str) -> None:
+    from router.answers import REFERRALS_TRANSLATED_FILE, read_referral_wording
+
+    referral = next(r for r in router.pack_.referrals if r.id == "eu_maladministration")
+    path = router.pack_.corpus_dir / REFERRALS_TRANSLATED_FILE
+    ids = {r.id for r in router.pack_.referrals}
+    body, why = read_referral_wording(path, ids)[referral.id, language]
+    answer = router.answers_.out_of_scope(referral, language=language)
+    assert body in answer.lead and " ".join(why.split()) in answer.lead
+    assert referral.url in answer.lead
+    assert referral.why not in answer.lead
+    assert answer.quotes == router.answers_.out_of_scope(referral).quotes  # verbatim
+
+
+def test_referral_wording_errors_name_the_file_and_line(tmp_path) -> None:
+    from router.answers import read_referral_wording
+    from router.errors import PackError
+
+    path = tmp_path / "referrals_translated.yaml"
+    path.write_text("petitions:\n  fr:\n    body: le Parlement\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"line 3.*petitions\.fr: give both body and why"):
+        read_referral_wording(path, {"petitions"})
+    path.write_text("nope:\n  fr: {body: a, why: b}\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"no referral 'nope'"):
+        read_referral_wording(path, {"petitions"})
+    path.write_text("petitions:\n  nl: {body: a, why: b}\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"'nl' is not one of fr, de, it, es"):
+        read_referral_wording(path, {"petitions"})
+    assert read_referral_wording(tmp_path / "missing.yaml", {"petitions"}) == {}
