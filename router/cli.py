@@ -71,16 +71,28 @@ def cli() -> None:
 @click.argument("question", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--why", is_flag=True, help="Also print the evidence behind the decision.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "fr", "de", "it", "es"]),
+    help="Word the reply in this language. Default: the question's (English for others).",
+)
 @pack_option
 @handle_errors
-def ask(question: tuple[str, ...], as_json: bool, why: bool, pack: str | None) -> None:
+def ask(
+    question: tuple[str, ...], as_json: bool, why: bool, lang: str | None, pack: str | None
+) -> None:
     """Answer one QUESTION: the unit responsible and its mandate, quoted with a citation.
 
     Example: ai-office ask "who handles systemic-risk testing?"
     """
+    from .language import warm_up
     from .render import render_decision, render_evidence
 
-    decision = load_router(pack).route(" ".join(question))
+    warm_up(background=True)  # loads beside the router's fit, not after it
+    router = load_router(pack)
+    decision = router.route(" ".join(question))
+    if lang is not None and lang != decision.language:
+        decision = router.answers_.in_language(decision, lang)
     if as_json:
         click.echo(json.dumps(decision.to_dict(evidence=why), ensure_ascii=False))
         return

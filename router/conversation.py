@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .language import detect_language
 from .text import normalised_words
 
 if TYPE_CHECKING:
@@ -94,6 +95,12 @@ class Conversation:
                 decision = dataclasses.replace(joined, text=own.text, evidence=evidence)
             else:
                 context = text
+        if previous is not None:
+            # A follow-up too short to tell its language ("ok", "GPAI?") keeps the
+            # conversation's; one in another language ("und auf Deutsch?") switches to it.
+            language = detect_language(own.text, default=previous.decision.language)
+            if language != decision.language:
+                decision = self.router.answers_.in_language(decision, language)
         self._turns.append(Turn(text, context, decision))
         return decision
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .answers import contact_lines
+from .answers import contact_lines, quote_marker
+from .catalogue import message
 from .evaluate import OUT_OF_SCOPE, Evaluation
 from .law import Provision
 from .pack import Citation, Unit
@@ -34,29 +35,37 @@ def _style(text: str, color: bool, **kwargs: object) -> str:
     return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
 
 
-def confidence_words(confidence: float) -> str:
-    """Say a confidence in words a person reads at a glance."""
+def confidence_words(confidence: float, language: str = "en") -> str:
+    """Say a confidence in words a person reads at a glance (in ``language``)."""
     if confidence >= 0.85:
-        return "high confidence"
+        return message("confidence.high", language)
     if confidence >= 0.6:
-        return "fair confidence"
-    return "low confidence"
+        return message("confidence.fair", language)
+    return message("confidence.low", language)
 
 
-def _quote_lines(unit: Unit, width: int, color: bool, indent: str = "") -> list[str]:
+def _quote_lines(
+    unit: Unit, width: int, color: bool, indent: str = "", language: str = "en"
+) -> list[str]:
     if unit.mandate is None:
         return []
-    return _cited_lines(unit.mandate, unit.citation, width, color, indent)
+    return _cited_lines(unit.mandate, unit.citation, width, color, indent, language)
 
 
 def _cited_lines(
-    text: str, citation: Citation | None, width: int, color: bool, indent: str = ""
+    text: str,
+    citation: Citation | None,
+    width: int,
+    color: bool,
+    indent: str = "",
+    language: str = "en",
 ) -> list[str]:
-    """A verbatim quote behind a bar, then its citation, wrapped to ``width``."""
+    """A verbatim quote behind a bar, then its citation, wrapped to ``width``; in a reply
+    in another language the citation says the quote is in English."""
     bar = indent + _style("\u2502 ", color, fg="cyan")
     lines = wrap(_style(f"\u201c{text}\u201d", color, italic=True), width, indent=bar)
     if citation is not None:
-        cite = _style(f"\u2014 {citation}", color, dim=True)
+        cite = _style(f"\u2014 {citation}{quote_marker(language)}", color, dim=True)
         lines += wrap(cite, width, indent=indent + "  ", hang=indent + "    ")
     return lines
 
@@ -66,19 +75,24 @@ def _topic_lines(decision: Decision, width: int, color: bool) -> list[str]:
     topic = decision.topic
     if topic is None:
         return []
+    language = decision.language
     keep = (topic.name,)
     head = wrap(_style(topic.name, color, bold=True), width, indent="  ", keep=keep)
     if topic.description is None:
-        note = f"(No official page describing {topic.name} is stored, so none is quoted.)"
+        note = message("topic_unquoted", language, topic=topic.name)
         return [*head, *wrap(note, width, indent="  ", hang="   ", keep=keep)]
-    return [*head, *_cited_lines(topic.description, topic.citation, width, color, indent="  ")]
+    return [
+        *head,
+        *_cited_lines(topic.description, topic.citation, width, color, "  ", language),
+    ]
 
 
 def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
     if not decision.contacts:
         return []
-    lines = ["", *wrap(_style("How to reach them:", color, bold=True), width)]
-    for line in contact_lines(decision.contacts):
+    language = decision.language
+    lines = ["", *wrap(_style(message("contacts_heading", language), color, bold=True), width)]
+    for line in contact_lines(decision.contacts, language=language):
         # "- label: address": the address goes under the label, not under the dash.
         lines += wrap(line.removeprefix("- "), width, indent="- ", hang="  ")
     return lines
@@ -93,19 +107,24 @@ def _names(decision: Decision) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def render_unit(unit: Unit, *, color: bool = False, width: int | None = None) -> str:
+def render_unit(
+    unit: Unit, *, color: bool = False, width: int | None = None, language: str = "en"
+) -> str:
     """A unit's name and id, then its mandate quoted with the citation."""
     w = _width(width)
     head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
     lines = wrap(head, w, keep=(unit.name,))
-    return "\n".join([*lines, *_quote_lines(unit, w, color, indent="  ")])
+    return "\n".join([*lines, *_quote_lines(unit, w, color, "  ", language)])
 
 
 def render_decision(decision: Decision, *, color: bool = False, width: int | None = None) -> str:
-    """The whole answer to one question, wrapped to the terminal width."""
+    """The whole answer to one question, wrapped to the terminal width, its own wording in
+    the question's language (``decision.language``); quotes stay verbatim, marked."""
     w = _width(width)
+    language = decision.language
     lines: list[str] = []
-    confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
+    sureness = f"{confidence_words(decision.confidence, language)}, {decision.confidence:.2f}"
+    confidence = f"({sureness})"
     keep = (*_names(decision), confidence)
 
     def para(text: str, indent: str = "", hang: str | None = None) -> list[str]:
@@ -120,7 +139,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         topic = _topic_lines(decision, w, color)
         if topic:
             lines += [*topic, *para(_style(unit.name, color, bold=True), indent="  ")]
-        lines += _quote_lines(unit, w, color, indent="  ")
+        lines += _quote_lines(unit, w, color, "  ", language)
     elif decision.decision == "clarify":
         # No confidence words here: the two together are likely, which is why it asks.
         lines += para(decision.answer.lead)
@@ -131,25 +150,27 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
             name = _style(unit.name, color, bold=True, fg="yellow")
             number_style = _style(f"{number}.", color, bold=True, fg="yellow")
             lines += para(f"{name} {share}", indent=f"  {number_style} ", hang="     ")
-            lines += _quote_lines(unit, w, color, indent="     ")
+            lines += _quote_lines(unit, w, color, "     ", language)
         # The question to the person is the last thing on screen.
-        closing = ["", *para("Answer 1 or 2, or name the unit, or rephrase your question.")]
+        closing = ["", *para(message("clarify_closing", language))]
     else:
         lines += para(decision.answer.lead)
         if decision.confidence < UNSURE_REFUSAL and decision.alternatives:
             closest = decision.alternatives[0].unit.name
             lines += para(
-                f"(Not sure of this: {confidence_words(decision.confidence)}, "
-                f"{decision.confidence:.2f}. The closest unit is the {closest}.)",
+                message("unsure_refusal", language, confidence=sureness, closest=closest),
                 hang=" ",
             )
         referral = decision.referral
         if referral is not None and referral.description is not None:
-            lines += _cited_lines(referral.description, referral.citation, w, color, "  ")
-    lines += render_provisions(decision.provisions, color=color, width=w).splitlines()
+            lines += _cited_lines(
+                referral.description, referral.citation, w, color, "  ", language
+            )
+    provisions = render_provisions(decision.provisions, color=color, width=w, language=language)
+    lines += provisions.splitlines()
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
-        lines += para(_style(f"(note: {note})", color, dim=True), hang=" ")
+        lines += para(_style(message("note", language, note=note), color, dim=True), hang=" ")
     return "\n".join(lines + closing)
 
 
@@ -159,15 +180,17 @@ def render_provisions(
     color: bool = False,
     width: int | None = None,
     full: bool = False,
+    language: str = "en",
 ) -> str:
     """The AI Act provisions cited for a question, quoted with their ELI links ("" if none).
 
-    ``full`` quotes each whole passage (the chat's /law) rather than its opening.
+    ``full`` quotes each whole passage (the chat's /law) rather than its opening. The
+    passages are the Act's English text; in another ``language`` each link says so.
     """
     if not provisions:
         return ""
     w = _width(width)
-    head = _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)
+    head = _style(message("act_heading", language), color, bold=True)
     lines = ["", *wrap(head, w)]
     for p in provisions:
         head = f"{p.reference}" + (f" \u2014 {p.title}" if p.title else "")
@@ -179,36 +202,46 @@ def render_provisions(
             lines += wrap(lead, w, indent=bar)
         body = _style(f"\u201c{p.full_text if full else p.text}\u201d", color, italic=True)
         lines += wrap(body, w, indent=bar)
-        lines += wrap(_style(p.url, color, dim=True), w, indent="      ")
+        lines += wrap(_style(p.url + quote_marker(language), color, dim=True), w, indent="      ")
     return "\n".join(lines)
 
 
-def render_evidence(decision: Decision, *, width: int | None = None) -> str:
+def render_evidence(
+    decision: Decision, *, width: int | None = None, language: str | None = None
+) -> str:
     """Why: matched terms, spelling fixes, weighing words, and the top scores.
 
     Each line is wrapped to ``width`` (None: the terminal's) under the text after its label.
+    The labels are in ``language`` (default: the decision's); terms, ids and scores are not
+    words to translate.
     """
+    lang = decision.language if language is None else language
     ev = decision.evidence
-    lines = [f"Question: {clean_for_display(decision.text)[:200]}"]
-    lines.append(f"Decision: {decision.decision} (confidence {decision.confidence:.2f})")
+    lines = [f"{message('why.question', lang)} {clean_for_display(decision.text)[:200]}"]
+    confidence = f"{decision.confidence:.2f}"
+    lines.append(
+        message("why.decision", lang, decision=decision.decision, confidence=confidence)
+    )
     if ev.matched_terms:
         terms = ", ".join(
             f"{m.term!r} -> {m.unit} (typed {m.matched!r}, weight {m.weight:.2f})"
             for m in ev.matched_terms[:8]
         )
-        lines.append(f"Matched terms: {terms}")
+        lines.append(f"{message('why.matched', lang)} {terms}")
     if ev.corrections:
-        lines.append("Spelling: " + ", ".join(f"{a} -> {b}" for a, b in ev.corrections))
+        fixes = ", ".join(f"{a} -> {b}" for a, b in ev.corrections)
+        lines.append(f"{message('why.spelling', lang)} {fixes}")
     if ev.weighing_terms:
-        lines.append("Weighing words: " + ", ".join(f"{t} ({w:.2f})" for t, w in ev.weighing_terms))
+        weighing = ", ".join(f"{t} ({w:.2f})" for t, w in ev.weighing_terms)
+        lines.append(f"{message('why.weighing', lang)} {weighing}")
     top = ", ".join(f"{a.unit.id} {a.score:.2f}" for a in decision.alternatives[:3])
-    lines.append(f"Top units: {top}")
+    lines.append(f"{message('why.top', lang)} {top}")
     model = dict(ev.model_scores)
     oos = [v for k, v in model.items() if k not in {a.unit.id for a in decision.alternatives}]
     if oos:
-        lines.append(f"Out-of-scope probability (model): {oos[0]:.2f}")
+        lines.append(f"{message('why.out_of_scope', lang)} {oos[0]:.2f}")
     for note in ev.notes:
-        lines.append(f"Note: {note}")
+        lines.append(f"{message('why.note', lang)} {note}")
     return "\n".join(_labelled(line, _width(width)) for line in lines)
 
 
@@ -285,7 +318,14 @@ def _fit(line: str, width: int) -> list[str]:
     return wrap(line, width) or [line]
 
 
-def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None = None) -> str:
+def render_pick(
+    unit: Unit,
+    lead: str,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    language: str = "en",
+) -> str:
     """The answer after the person picked ``unit`` from a question back: lead, name, quote.
 
     No confidence is shown: the person chose the unit, the router did not.
@@ -295,5 +335,5 @@ def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None
     lines = wrap(lead, w, keep=keep) or [""]
     arrow = _style("\u2192 " + unit.name, color, bold=True, fg="green")
     lines += wrap(arrow, w, hang="  ", keep=keep)
-    lines += _quote_lines(unit, w, color, indent="  ")
+    lines += _quote_lines(unit, w, color, "  ", language)
     return "\n".join(lines)

@@ -27,7 +27,9 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.utils import is_dumb_terminal
 from rapidfuzz import fuzz, process
 
+from .catalogue import message
 from .errors import RouterError, UnknownUnitError
+from .language import language_from_locale
 from .text import clean_for_display
 from .wrap import fit, line_width, wrap
 
@@ -94,8 +96,10 @@ class RouterLoader:
         """A loader that fits a router on ``pack`` when started."""
 
         def fit() -> Router:
+            from .language import warm_up
             from .routing import Router  # the heavy imports stay off the path to the prompt
 
+            warm_up(background=True)  # the language identifier, beside the fit
             return Router.load(pack)
 
         return cls(fit)
@@ -206,25 +210,36 @@ class CommandRegistry:
         """Every command name, for Tab completion."""
         return list(self.commands)
 
-    def help_text(self, *, width: int | None = None) -> str:
+    def help_text(self, language: str = "en", *, width: int | None = None) -> str:
         """The generated ``/help``: one line per command, aliases after it.
 
-        Wrapped to ``width`` (None: the terminal's); a command's help continues under its
-        own start, not under the command's name.
+        A command's help in another ``language`` comes from the catalogue
+        (``command./name``), when it has one. Wrapped to ``width`` (None: the terminal's);
+        a command's help continues under its own start, not under the command's name.
         """
         w = line_width(width)
         column = max(len(f"{c.name} {c.arg}".strip()) for c in self.commands.values())
-        lines = wrap("Type a question to find the unit that handles it. Commands:", w)
+        lines = wrap(message("chat.help_intro", language), w)
         for c in self.commands.values():
             usage = f"  {f'{c.name} {c.arg}'.strip():<{column}}  "
-            also = f" (also: {', '.join(c.aliases)})" if c.aliases else ""
-            lines += wrap(f"{c.help}{also}", w, indent=usage, hang=" " * len(usage))
-        keys = (
-            "Tab completes commands and unit names, \u2192 accepts a suggestion from "
-            "history, Ctrl-C discards the line, Ctrl-D quits."
-        )
-        lines += wrap(keys, w, indent="Keys: ", hang="      ")
+            aliases = ", ".join(c.aliases)
+            also = " " + message("chat.help_also", language, aliases=aliases) if aliases else ""
+            help_ = f"{_command_help(c, language)}{also}"
+            lines += wrap(help_, w, indent=usage, hang=" " * len(usage))
+        keys = message("chat.help_keys", language)
+        label, sep, rest = keys.partition(": ")
+        indent = label + sep
+        lines += wrap(rest, w, indent=indent, hang=" " * len(indent))
         return "\n".join(lines)
+
+
+def _command_help(command: Command, language: str) -> str:
+    if language == "en":
+        return command.help
+    try:
+        return message(f"command.{command.name}", language)
+    except KeyError:  # a command registered outside the catalogue keeps its own help
+        return command.help
 
 
 COMMANDS = CommandRegistry()
@@ -232,7 +247,7 @@ COMMANDS = CommandRegistry()
 
 @COMMANDS.command("/help", help="show this help", aliases=("/?", "help"))
 def _help(chat: Chat, arg: str) -> Reply:
-    return Reply(COMMANDS.help_text(width=chat.width))
+    return Reply(chat.commands.help_text(chat.language, width=chat.width))
 
 
 @COMMANDS.command("/units", help="list the units with their quoted mandates")
@@ -240,7 +255,12 @@ def _units(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
     units = chat.pack.units
-    return Reply("\n\n".join(render_unit(u, color=chat.color, width=chat.width) for u in units))
+    return Reply(
+        "\n\n".join(
+            render_unit(u, color=chat.color, width=chat.width, language=chat.language)
+            for u in units
+        )
+    )
 
 
 @COMMANDS.command("/unit", arg="NAME", help="one unit's full mandate and citation (forgives typos)")
@@ -248,12 +268,13 @@ def _unit(chat: Chat, arg: str) -> Reply:
     from .render import render_unit
 
     if not arg:
-        return chat.say("Usage: /unit NAME, for example /unit safety. /units lists them all.")
+        return chat.say(message("chat.unit_usage", chat.language))
     unit = chat.find_unit(arg)
     if unit is None:
         names = ", ".join(u.name for u in chat.pack.units)
-        return chat.say(f"No unit matches {clean_for_display(arg)!r}. The units: {names}.")
-    return Reply(render_unit(unit, color=chat.color, width=chat.width))
+        query = repr(clean_for_display(arg))
+        return chat.say(message("chat.no_unit", chat.language, query=query, names=names))
+    return Reply(render_unit(unit, color=chat.color, width=chat.width, language=chat.language))
 
 
 @COMMANDS.command("/why", help="the evidence behind the last answer")
@@ -261,10 +282,12 @@ def _why(chat: Chat, arg: str) -> Reply:
     from .render import render_evidence
 
     if chat.last is None:
-        return chat.say("Ask a question first; /why then shows the evidence behind the answer.")
+        return chat.say(message("chat.why_first", chat.language))
     text = render_evidence(chat.last, width=chat.width)
     if chat.picked is not None:
-        label, name = "You then picked: ", chat.picked.name
+        picked = message("chat.picked", chat.language, unit=chat.picked.name)
+        label, sep, name = picked.partition(": ")
+        label += sep
         rows = wrap(name, line_width(chat.width), indent=label, hang=" " * len(label), keep=[name])
         text += "\n" + "\n".join(rows)
     return Reply(text)
@@ -285,15 +308,14 @@ def _law(chat: Chat, arg: str) -> Reply:
             return chat.say(str(exc))
         provisions: tuple[Provision, ...] = (found,)
     elif chat.last is None:
-        return chat.say("Ask a question first; /law then quotes the AI Act provisions it cites.")
+        return chat.say(message("chat.law_first", chat.language))
     elif not chat.last.provisions:
-        return chat.say(
-            "The last answer cites no AI Act provision: none matched it closely enough. "
-            "Name one to read it, for example: Article 50, art. 5(1)(a), Annex III."
-        )
+        return chat.say(message("chat.law_none", chat.language))
     else:
         provisions = chat.last.provisions
-    text = render_provisions(provisions, color=chat.color, width=chat.width, full=True)
+    text = render_provisions(
+        provisions, color=chat.color, width=chat.width, full=True, language=chat.language
+    )
     return Reply(text.lstrip("\n"))
 
 
@@ -315,6 +337,8 @@ class Chat:
         color: style answers with ANSI colours.
         width: wrap width; None follows the terminal.
         commands: the meta-command registry.
+        language: the chat's wording before the first question (then each answer's
+            language); None reads it from the locale (``LANG`` and the like), else English.
     """
 
     def __init__(
@@ -325,8 +349,10 @@ class Chat:
         color: bool = False,
         width: int | None = None,
         commands: CommandRegistry = COMMANDS,
+        language: str | None = None,
     ) -> None:
         self.pack = pack
+        self._language = language_from_locale() if language is None else language
         self.loader = loader
         self.color = color
         self.width = width
@@ -342,6 +368,11 @@ class Chat:
     @property
     def router(self) -> Router:
         return self.loader.get()
+
+    @property
+    def language(self) -> str:
+        """The language the chat speaks in: the last question's, else the starting one."""
+        return self._language if self.last is None else self.last.language
 
     @property
     def conversation(self) -> Conversation:
@@ -374,7 +405,7 @@ class Chat:
             return self._unknown_command(line)
         if self.pending is not None:
             if _choice_number(line) is not None and self._pick(line, self.pending) is None:
-                return self.say(_PICK_HINT)
+                return self.say(message("clarify_closing", self.language))
             unit = self._pick(line, self.pending)
             if unit is not None:
                 return self._answer_pick(unit)
@@ -395,8 +426,8 @@ class Chat:
     def _unknown_command(self, line: str) -> Reply:
         word = clean_for_display(line.split()[0])
         guess = self.commands.closest(word)
-        hint = f" Did you mean {guess}?" if guess else ""
-        return self.say(f"Unknown command {word}.{hint} Type /help for the commands.")
+        hint = message("chat.did_you_mean", self.language, guess=guess) if guess else ""
+        return self.say(message("chat.unknown_command", self.language, word=word, hint=hint))
 
     def _pick(self, line: str, pending: Decision) -> Unit | None:
         """The candidate a reply to a clarify question picks, or None for a new question."""
@@ -436,12 +467,12 @@ class Chat:
     def _answer_pick(self, unit: Unit) -> Reply:
         from .render import render_pick
 
+        language = self.language
         self.pending, self.picked = None, unit
-        lead = self.router.answers_.routed(unit).lead
-        return Reply(render_pick(unit, lead, color=self.color, width=self.width))
-
-
-_PICK_HINT = "Answer 1 or 2, or name the unit, or rephrase your question."
+        lead = self.router.answers_.routed(unit, language=language).lead
+        return Reply(
+            render_pick(unit, lead, color=self.color, width=self.width, language=language)
+        )
 
 
 def _choice_number(line: str) -> int | None:
@@ -450,13 +481,12 @@ def _choice_number(line: str) -> int | None:
     return int(choice) if choice.isdigit() and len(choice) < 4 else None
 
 
-def greeting(pack: Pack, *, width: int | None = None) -> str:
-    """What the chat knows about and how to get help, wrapped to ``width`` (None: the
-    terminal's) without splitting a unit's name where it fits on a line."""
+def greeting(pack: Pack, language: str = "en", *, width: int | None = None) -> str:
+    """What the chat knows about and how to get help, in ``language``, wrapped to ``width``
+    (None: the terminal's) without splitting a unit's name where it fits on a line."""
     units = [u.name for u in pack.units if u.id != pack.office_unit]
-    text = (
-        f"Ask about the {pack.name}'s {len(units)} units: {'; '.join(units)}. "
-        "Type /help for commands, Ctrl-D to quit."
+    text = message(
+        "chat.greeting", language, pack=pack.name, count=len(units), units="; ".join(units)
     )
     return "\n".join(wrap(text, line_width(width), keep=(*units, pack.name)))
 
@@ -562,7 +592,7 @@ def run_repl(
 ) -> int:
     """Read lines from ``session`` until /quit or Ctrl-D; returns the exit code (0)."""
     if greet:
-        print(greeting(chat.pack, width=chat.width), file=out, flush=True)
+        print(greeting(chat.pack, chat.language, width=chat.width), file=out, flush=True)
     _start_loading_after_first_render(chat.loader, session)
     while True:
         try:
@@ -572,12 +602,12 @@ def run_repl(
         except EOFError:
             return 0  # Ctrl-D on an empty line: leave without a word
         if not chat.loader.is_ready and chat.needs_router(line):
-            note = chat.say("(loading the router; the first answer takes a moment)")
+            note = chat.say(message("chat.loading", chat.language))
             print(note.text, file=out, flush=True)
         try:
             reply = chat.handle(line)
         except KeyboardInterrupt:
-            print(chat.say("(interrupted)").text, file=out, flush=True)
+            print(chat.say(message("chat.interrupted", chat.language)).text, file=out, flush=True)
             continue
         if reply.text:
             print(reply.text, file=out, flush=True)

@@ -90,6 +90,8 @@ class Decision:
         referral: where to go instead, when the question is not for the pack and a
             referral rule fits it; None otherwise.
         contacts: the public channels to reach whoever handles it, from official pages.
+        language: the question's language, which the answer's own wording is in: one of
+            en, fr, de, it, es (English for any other language); quotes stay in English.
     """
 
     text: str
@@ -103,6 +105,7 @@ class Decision:
     topic: Topic | None = None
     referral: Referral | None = None
     contacts: tuple[Contact, ...] = ()
+    language: str = "en"
 
     @property
     def candidates(self) -> tuple[Unit, ...]:
@@ -154,6 +157,7 @@ class Decision:
             "topic": None if self.topic is None else topic_dict(self.topic),
             "referral": None if self.referral is None else referral_dict(self.referral),
             "contacts": [contact_dict(c) for c in self.contacts],
+            "language": self.language,
         } | ({"evidence": self.evidence_dict()} if evidence else {})
 
 

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process, utils
 from .answers import AnswerBook
 from .errors import InputError, NotFittedError, PackError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher
+from .language import detect_language
 from .law import Provision, ProvisionIndex, load_provisions
 from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
@@ -558,14 +559,15 @@ class Router:
             unit: Unit | None = None
             topic = s.topics[row]
             contacts: tuple[Contact, ...] = ()
+            language = detect_language(prep.text)  # the answer's wording follows the question
             if kind == ROUTED:
                 unit = first_unit
-                answer = self.answers_.routed(first_unit, topic)
+                answer = self.answers_.routed(first_unit, topic, language=language)
                 contacts = self.answers_.contacts(first_unit, topic)
             elif kind == CLARIFY:
-                answer = self.answers_.clarify(first_unit, s.second[row])
+                answer = self.answers_.clarify(first_unit, s.second[row], language=language)
             else:
-                answer = self.answers_.out_of_scope(s.referrals[row])
+                answer = self.answers_.out_of_scope(s.referrals[row], language=language)
             results.append(
                 Decision(
                     text=prep.text,
@@ -579,6 +581,7 @@ class Router:
                     topic=topic,
                     referral=s.referrals[row],
                     contacts=contacts,
+                    language=language,
                 )
             )
         return results

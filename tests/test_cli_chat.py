@@ -101,6 +101,10 @@ def spawn_chat(
     environ = {**os.environ, "TERM": "dumb", "AI_OFFICE_HISTORY": str(tmp_path / "history")}
     for name in ("NO_COLOR", "AI_OFFICE_PACK", "COLUMNS", "LINES"):  # the window's size rules
         environ.pop(name, None)
+    # The greeting follows the locale: English unless a test asks for another.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        environ.pop(name, None)
+    environ["LANG"] = "C.UTF-8"
     environ.update(env)
     return pexpect.spawn(
         COMMAND[0],
@@ -130,6 +134,24 @@ def test_terminal_session_question_and_quit(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 0
     assert QUESTION in (tmp_path / "history").read_text(encoding="utf-8")
+
+
+def test_terminal_session_in_french(tmp_path: Path) -> None:
+    child = spawn_chat(tmp_path, NO_COLOR="1", LANG="fr_FR.UTF-8")
+    child.expect_exact("Tapez /help pour les commandes, Ctrl-D pour quitter.")
+    child.expect_exact("ai-office> ")
+    child.sendline("Qui sanctionne les entreprises qui utilisent des systèmes d'IA interdits ?")
+    child.expect_exact("Cette question relève du Bureau européen de l'IA")
+    child.expect_exact("\u2192 Regulation and Compliance Unit (confiance")
+    child.expect_exact("(cité en anglais)")  # the mandate is quoted in English, and says so
+    child.expect_exact("ai-office> ")
+    child.sendline("/hlep")
+    child.expect_exact("Commande inconnue : /hlep. Vouliez-vous dire /help ?")
+    child.expect_exact("ai-office> ")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
 
 
 def test_terminal_session_colour_quiet_and_ctrl_d(tmp_path: Path) -> None:

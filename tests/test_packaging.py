@@ -36,6 +36,7 @@ def test_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> No
     assert "router/intents/topics/model.npz" in names
     assert "router/intents/act/model.npz" in names
     assert "router/intents/act/questions.yaml" in names
+    assert "router/catalogue.yaml" in names  # the replies' wording in five languages
     assert any(n.startswith("router/corpus/sources/pages/") for n in names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE")
                for n in names)
@@ -60,3 +61,14 @@ def test_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> No
     assert answer["provisions"] and answer["provisions"][0]["reference"].startswith("Article 101")
     assert "StaleCalibration" not in result.stderr
     assert "Warning" not in result.stderr
+    assert answer["language"] == "en"
+    french = subprocess.run(
+        [str(env_dir / "bin" / "ai-office"), "ask", "Qui sanctionne les entreprises ?"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        timeout=300,
+    )
+    assert french.returncode == 0, french.stderr
+    assert "(cité en anglais)" in french.stdout  # the wording shipped, and the identifier

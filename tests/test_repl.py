@@ -40,7 +40,7 @@ def drive(
     router: Router, keys: str, *, greet: bool = False, history: History | None = None
 ) -> tuple[int, str, Chat]:
     """Run the real REPL loop on ``keys``; return the exit code, what it printed, the chat."""
-    chat = Chat(router.pack_, RouterLoader.ready(router), width=100)
+    chat = Chat(router.pack_, RouterLoader.ready(router), width=100, language="en")
     out = io.StringIO()
     with create_pipe_input() as pipe:
         pipe.send_text(keys)
@@ -273,7 +273,7 @@ def type_and_wait(
     Completion and suggestions are computed by tasks of the event loop, as they are while a
     person types; keys sent all at once would race them, so each step waits (bounded).
     """
-    chat = Chat(router.pack_, RouterLoader.ready(router), width=100)
+    chat = Chat(router.pack_, RouterLoader.ready(router), width=100, language="en")
     out = io.StringIO()
     with create_pipe_input() as pipe:
         session = make_session(chat, history, input=pipe, output=DummyOutput())
