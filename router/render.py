@@ -8,10 +8,10 @@ import textwrap
 import click
 
 from .answers import contact_lines
-from .evaluate import OUT_OF_SCOPE, Evaluation
+from .evaluate import Evaluation
 from .law import Provision
 from .pack import Citation, Unit
-from .results import Decision
+from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Decision
 from .text import clean_for_display
 
 __all__ = [
@@ -116,7 +116,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     )
     confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
     closing: list[str] = []
-    if decision.decision == "routed" and decision.unit is not None:
+    if decision.decision == ROUTED and decision.unit is not None:
         unit = decision.unit
         lines += wrap(decision.answer.lead)
         lines.append(
@@ -128,7 +128,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         if topic:
             lines += [*topic, _style(f"  {unit.name}", color, bold=True)]
         lines += _quote_lines(unit, w, color, indent="  ")
-    elif decision.decision == "clarify":
+    elif decision.decision == CLARIFY:
         # No confidence words here: the two together are likely, which is why it asks.
         lines += wrap(decision.answer.lead)
         scores = {a.unit.id: a.score for a in decision.alternatives}

@@ -10,9 +10,22 @@ from .law import Provision
 from .pack import Citation, Unit
 from .topics import Contact, Referral, Topic
 
-__all__ = ["Alternative", "Answer", "Decision", "Evidence", "Provision", "Quote"]
+__all__ = [
+    "CLARIFY",
+    "OUT_OF_SCOPE",
+    "ROUTED",
+    "Alternative",
+    "Answer",
+    "Decision",
+    "Evidence",
+    "Provision",
+    "Quote",
+]
 
 DecisionKind = Literal["routed", "clarify", "out_of_scope"]
+#: The three decisions: to a unit, asking back between two, or not for the pack (also the
+#: label of out-of-scope questions in labelled data).
+ROUTED, CLARIFY, OUT_OF_SCOPE = "routed", "clarify", "out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,7 @@ class Decision:
     @property
     def candidates(self) -> tuple[Unit, ...]:
         """The units to choose between: the two best when clarifying, else the unit."""
-        if self.decision == "clarify":
+        if self.decision == CLARIFY:
             return tuple(a.unit for a in self.alternatives[:2])
         return (self.unit,) if self.unit is not None else ()
 

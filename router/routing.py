@@ -19,8 +19,8 @@ from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
 from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
-from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
-from .results import Alternative, Decision, Evidence
+from .policy import Policy, decide_many, fuse, top_k
+from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
 
 if TYPE_CHECKING:
