@@ -13,7 +13,7 @@ from rapidfuzz.distance import OSA
 from .errors import NotFittedError
 from .text import normalise
 
-__all__ = ["TermMatch", "TermMatcher"]
+__all__ = ["TermMatch", "TermMatcher", "prepare_normalised"]
 
 
 @dataclass(frozen=True)
@@ -341,3 +341,13 @@ class TermMatcher:
         for m in matches:
             miss[position[m.unit]] *= 1.0 - m.score * m.weight
         return 1.0 - miss
+
+
+def prepare_normalised(
+    matcher: TermMatcher, words: list[str], *, match: bool = True
+) -> tuple[list[str], tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
+    """Spell-correct normalised words and find key terms (unless not ``match``): the words
+    the classifier sees, the corrections and the key terms."""
+    corrected, corrections = matcher.correct(words)
+    matches = matcher.match(corrected, words) if match else ()
+    return corrected, tuple(corrections), tuple(matches)

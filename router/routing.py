@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process, utils
 
 from .answers import AnswerBook
 from .errors import InputError, NotFittedError, PackError, UnknownUnitError
-from .fuzzy import TermMatch, TermMatcher
+from .fuzzy import TermMatch, TermMatcher, prepare_normalised
 from .law import Provision, ProvisionIndex, load_provisions
 from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
@@ -22,6 +22,7 @@ from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
 from .policy import Policy, decide_many, fuse, top_k
 from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Alternative, Decision, Evidence
 from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
+from .training import fit_calibration, fit_matcher, fit_models
 
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
@@ -123,8 +124,6 @@ class Router:
         Without a stored calibration (or with a stale one) the thresholds are fitted here
         on held-out folds, which is slower; ``ai-office calibrate`` stores them.
         """
-        from .calibration import fit_calibration, policy_from_calibration
-
         self.pack_ = pack
         texts, labels = pack.training_data()
         normalised = [normalise(t) for t in texts]
@@ -695,8 +694,6 @@ def _says(text: str) -> bool:
 
 def _is_stale(pack: Pack) -> bool:
     """Whether the pack has a stored calibration fitted on other training data."""
-    from .calibration import policy_from_calibration
-
     return pack.calibration is not None and policy_from_calibration(pack) is None
 
 
@@ -751,52 +748,12 @@ def match_unit(
     return None if hit is None else labels[hit[0]]
 
 
-def prepare_normalised(
-    matcher: TermMatcher, words: list[str], *, match: bool = True
-) -> tuple[list[str], tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
-    """Spell-correct normalised words and find key terms (unless not ``match``): the words
-    the classifier sees, the corrections and the key terms."""
-    corrected, corrections = matcher.correct(words)
-    matches = matcher.match(corrected, words) if match else ()
-    return corrected, tuple(corrections), tuple(matches)
-
-
-def fit_models(
-    pack: Pack,
-    normalised: Sequence[str],
-    labels: Sequence[str],
-    *,
-    classifier: IntentClassifier | None = None,
-    matcher: TermMatcher | None = None,
-) -> tuple[IntentClassifier, TermMatcher]:
-    """Fit fresh copies of the classifier and the matcher on normalised training texts."""
-    from sklearn.base import clone
-
-    from .classifier import IntentClassifier
-
-    clf = clone(classifier) if classifier is not None else IntentClassifier()
-    clf.fit(normalised, labels)
-    return clf, fit_matcher(pack, normalised, labels, matcher=matcher)
-
-
-def fit_matcher(
-    pack: Pack,
-    normalised: Sequence[str],
-    labels: Sequence[str],
-    *,
-    matcher: TermMatcher | None = None,
-) -> TermMatcher:
-    """Fit a fresh term matcher on the pack's aliases and key terms."""
-    terms: dict[str, list[str]] = {u.id: [u.name, *u.aliases] for u in pack.units}
-    for intent in pack.intents:
-        if intent.unit in terms:
-            terms[intent.unit].extend(intent.terms)
-    fresh = (
-        TermMatcher(**pack.matcher_settings)  # type: ignore[arg-type]
-        if matcher is None
-        else TermMatcher(**matcher.__dict__)
-    )
-    return fresh.fit(normalised, labels, terms)
+def policy_from_calibration(pack: Pack) -> Policy | None:
+    """The pack's stored policy, or None when absent or fitted on other training data."""
+    data = pack.calibration
+    if not data or data.get("fingerprint") != pack.fingerprint():
+        return None
+    return Policy(**{k: float(v) for k, v in data["policy"].items()})
 
 
 def stored_model(pack: Pack) -> LinearTextModel | None:
