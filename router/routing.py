@@ -91,7 +91,8 @@ class Router:
     Parameters:
         classifier: an unfitted :class:`IntentClassifier`; None uses the pack's stored model
             (``intents/model.npz``) when it is current, else fits one with default settings.
-        matcher: an unfitted :class:`TermMatcher` (default settings if None).
+        matcher: a :class:`TermMatcher` whose settings to use (fitted or not: a copy is
+            fitted); None uses the pack's settings.
         policy: thresholds to use instead of the pack's stored calibration.
         cache_size: decisions kept for the most recent distinct texts (0: none). Help desks
             and inquiry logs ask the same things again; a repeat is answered from here.
@@ -258,7 +259,7 @@ class Router:
         self._check_fitted()
         if self.article_citer is not None:
             self.article_citer.warm_up()
-        self.matcher_._deletions()
+        self.matcher_.warm_up()
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
             self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])

@@ -74,16 +74,18 @@ def fit_matcher(
     *,
     matcher: TermMatcher | None = None,
 ) -> TermMatcher:
-    """Fit a fresh term matcher on the pack's aliases and key terms."""
+    """Fit a fresh term matcher on the pack's aliases and key terms: a copy of ``matcher``'s
+    settings (fitted or not), else the pack's ``matcher`` settings."""
     terms: dict[str, list[str]] = {u.id: [u.name, *u.aliases] for u in pack.units}
     for intent in pack.intents:
         if intent.unit in terms:
             terms[intent.unit].extend(intent.terms)
-    fresh = (
-        TermMatcher(**pack.matcher_settings)  # type: ignore[arg-type]
-        if matcher is None
-        else TermMatcher(**matcher.__dict__)
-    )
+    if matcher is None:
+        fresh = TermMatcher(**pack.matcher_settings)  # type: ignore[arg-type]
+    else:
+        # What sklearn.base.clone does, without importing scikit-learn on the path that
+        # loads a stored model (the matcher is fitted on every load).
+        fresh = type(matcher)(**matcher.get_params())
     return fresh.fit(normalised, labels, terms)
 
 

@@ -310,3 +310,12 @@ def test_warm_up_builds_the_lazy_parts_and_changes_no_decision(router: Router) -
     assert set(fresh.matcher_.vocabulary_) <= set(fresh.classifier_._state.words.ids)
     for text in ("who fines GPAI providers?", "EDIH funding", "recipe for pancakes"):
         assert fresh.route(text) == router.route(text)
+
+
+def test_a_fitted_matcher_is_refitted_with_its_settings(router: Router) -> None:
+    fitted = router.matcher_
+    again = Router(matcher=fitted).fit(router.pack_)
+    assert again.matcher_ is not fitted
+    assert again.matcher_.get_params() == fitted.get_params()
+    for text in ("who handles enforcemnet of the AI Act?", "EDIH near Lyon?"):
+        assert again.route(text) == router.route(text)
