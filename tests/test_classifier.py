@@ -221,6 +221,7 @@ def test_stored_model_round_trips(fitted: IntentClassifier, tmp_path) -> None:
 
 def test_broken_stored_model_is_a_pack_error(tmp_path) -> None:
     from router import PackError
+
     path = tmp_path / "model.npz"
     path.write_bytes(b"not a zip")
     with pytest.raises(PackError, match="ai-office calibrate"):

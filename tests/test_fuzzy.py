@@ -185,9 +185,7 @@ def test_matcher_follows_scikit_learns_estimator_conventions(matcher: TermMatche
     assert copy.get_params() == matcher.get_params()
     with pytest.raises(NotFittedError):
         copy.correct(["enforcment"])
-    assert copy.fit(TEXTS, LABELS, TERMS).correct(["enforcment"]) == matcher.correct(
-        ["enforcment"]
-    )
+    assert copy.fit(TEXTS, LABELS, TERMS).correct(["enforcment"]) == matcher.correct(["enforcment"])
 
 
 def test_matcher_caches_are_bounded() -> None:
