@@ -207,6 +207,7 @@ def test_bundled_calibration_is_current() -> None:
         Router.load().warm_up()  # the topic and Act routers too
 
 
+@pytest.mark.slow
 def test_bundled_pack_loads_its_stored_model_without_scikit_learn() -> None:
     import subprocess
     import sys
