@@ -39,10 +39,10 @@ import yaml
 from sklearn.metrics import roc_auc_score
 
 from router import Router
-from router.calibration import CalibrationResult, fit_calibration, write_calibration
 from router.linear import MODEL_FILE
 from router.pack import load_pack
 from router.policy import Policy
+from router.training import CalibrationResult, fit_calibration, write_calibration
 
 #: Throughput runs, each on a freshly loaded router; the median is reported.
 REPEATS = 5

@@ -36,6 +36,7 @@ _LAZY = {
     "Answer": "results",
     "Decision": "results",
     "Evidence": "results",
+    "Outcome": "results",
     "Quote": "results",
     "Router": "routing",
     "StaleCalibrationWarning": "routing",
@@ -44,7 +45,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from .conversation import Conversation
     from .pack import Citation, Pack, Unit, load_pack
-    from .results import Alternative, Answer, Decision, Evidence, Quote
+    from .results import Alternative, Answer, Decision, Evidence, Outcome, Quote
     from .routing import Router, StaleCalibrationWarning
 
 
@@ -69,6 +70,7 @@ __all__ = [
     "Evidence",
     "InputError",
     "NotFittedError",
+    "Outcome",
     "Pack",
     "PackError",
     "Quote",

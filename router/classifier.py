@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from .errors import NotFittedError
 from .linear import LinearTextModel
 
 __all__ = ["IntentClassifier"]
@@ -20,8 +22,11 @@ __all__ = ["IntentClassifier"]
 AUTO_SVM_MIN_CLASSES = 20
 
 
-class IntentClassifier(ClassifierMixin, BaseEstimator, LinearTextModel):
+class IntentClassifier(ClassifierMixin, BaseEstimator):
     """A linear model over word and character n-gram TF-IDF features.
+
+    The estimator fits; scoring is the fitted :class:`~router.linear.LinearTextModel` it
+    owns (``linear_``), the one a pack stores and loads without scikit-learn.
 
     Word n-grams carry meaning; character n-grams within word boundaries survive typos,
     inflection and compounds (German "Sicherheitsprüfung"), which matters for short,
@@ -110,12 +115,66 @@ class IntentClassifier(ClassifierMixin, BaseEstimator, LinearTextModel):
                 C=self.C, max_iter=3000, class_weight=self.class_weight
             )
         self.model_.fit(features, np.asarray(y))
-        self.classes_ = self.model_.classes_
-        # The scoring state LinearTextModel works from, shared with stored models.
-        self.word_vocab_ = dict(self.word_.vocabulary_)
-        self.char_vocab_ = dict(self.char_.vocabulary_)
-        self.word_idf_ = self.word_.idf_
-        self.char_idf_ = self.char_.idf_
-        self.coef_ = np.asarray(self.model_.coef_, dtype=np.float32)
-        self.intercept_ = np.asarray(self.model_.intercept_, dtype=np.float64)
+        # What scores, shared with stored models. The vectorizers stay as the reference
+        # its faster transform is tested against.
+        self.linear_ = LinearTextModel(
+            self.model_.classes_,
+            dict(self.word_.vocabulary_),
+            dict(self.char_.vocabulary_),
+            self.word_.idf_,
+            self.char_.idf_,
+            np.asarray(self.model_.coef_, dtype=np.float32),
+            np.asarray(self.model_.intercept_, dtype=np.float64),
+            char_ngram_range=self.char_ngram_range,
+            char_weight=self.char_weight,
+        )
+        self.classes_ = self.linear_.classes_
         return self
+
+    # -- scoring: the fitted linear model's -----------------------------------------------
+
+    def _linear(self) -> LinearTextModel:
+        linear: LinearTextModel | None = getattr(self, "linear_", None)
+        if linear is None:
+            raise NotFittedError("this IntentClassifier is not fitted yet; call fit() first")
+        return linear
+
+    def transform(self, X: Sequence[str]) -> sp.csr_matrix:
+        """The feature matrix of normalised texts (:meth:`LinearTextModel.transform`)."""
+        return self._linear().transform(X)
+
+    def transform_words(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """:meth:`transform` of texts already split into words."""
+        return self._linear().transform_words(texts)
+
+    def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
+        """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""
+        return self._linear().decision_function(X)
+
+    def predict_proba(self, X: Sequence[str], *, temperature: float = 1.0) -> np.ndarray:
+        """Class probabilities; ``temperature`` rescales the scores."""
+        return self._linear().predict_proba(X, temperature=temperature)
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """The most probable label of each text."""
+        return self._linear().predict(X)
+
+    def top_terms_many(
+        self, features: sp.csr_matrix, classes: np.ndarray, *, k: int = 5
+    ) -> list[tuple[tuple[str, float], ...]]:
+        """The words and word pairs of each text that weigh most for its class."""
+        return self._linear().top_terms_many(features, classes, k=k)
+
+    def top_terms(
+        self, features: sp.csr_matrix, row: int, class_index: int, *, k: int = 5
+    ) -> list[tuple[str, float]]:
+        """The words and word pairs of one text that weigh most for one class."""
+        return self._linear().top_terms(features, row, class_index, k=k)
+
+    def cache_info(self) -> tuple[int, int]:
+        """The fitted model's table of seen words: its size and its limit."""
+        return self._linear().cache_info()
+
+    def save(self, path: Path, *, fingerprint: str) -> Path:
+        """Store the fitted linear model (:meth:`LinearTextModel.save`)."""
+        return self._linear().save(path, fingerprint=fingerprint)

@@ -192,16 +192,11 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     Writes intents/calibration.yaml and the fitted model, intents/model.npz; run it after
     changing the training data (a stale file is detected and refitted on load).
     """
-    from .calibration import (
-        fit_calibration,
-        policy_from_calibration,
-        write_calibration,
-        write_model,
-    )
     from .law import load_provisions
     from .law.articles import act_pack
     from .pack import load_pack
-    from .routing import calibrate_command, stored_model
+    from .routing import calibrate_command, policy_from_calibration, stored_model
+    from .training import fit_calibration, write_calibration, write_model
 
     loaded = load_pack(pack)
     # The pack's topics and referrals, and the Act's articles, are routed by packs of their

@@ -8,15 +8,17 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, PackError
-from .routing import Router
+from .results import CLARIFY, OUT_OF_SCOPE, ROUTED
 from .yamlio import read_yaml
+
+if TYPE_CHECKING:
+    from .routing import Router  # only a type here: importing it pulls in SciPy
 
 __all__ = ["Evaluation", "LabelledInquiry", "evaluate", "read_labelled"]
 
-OUT_OF_SCOPE = "out_of_scope"
 CLARIFY_LABEL = "(clarify)"
 
 
@@ -186,8 +188,8 @@ def evaluate(router: Router, inquiries: Sequence[LabelledInquiry]) -> Evaluation
     decisions = list(router.route_many(i.text for i in inquiries))
     predicted = [
         d.unit.id
-        if d.decision == "routed" and d.unit
-        else (CLARIFY_LABEL if d.decision == "clarify" else OUT_OF_SCOPE)
+        if d.decision == ROUTED and d.unit
+        else (CLARIFY_LABEL if d.decision == CLARIFY else OUT_OF_SCOPE)
         for d in decisions
     ]
     truth = [i.unit for i in inquiries]
@@ -199,7 +201,7 @@ def evaluate(router: Router, inquiries: Sequence[LabelledInquiry]) -> Evaluation
     n = len(truth)
     correct = sum(t == p for t, p in zip(truth, predicted))
     in_scope = [(t, p) for t, p in zip(truth, predicted) if t != OUT_OF_SCOPE]
-    clarified = [(d, t) for d, t in zip(decisions, truth) if d.decision == "clarify"]
+    clarified = [(d, t) for d, t in zip(decisions, truth) if d.decision == CLARIFY]
     hits = sum(t in {u.id for u in d.candidates} for d, t in clarified)
     oos_tp = sum(t == OUT_OF_SCOPE and p == OUT_OF_SCOPE for t, p in zip(truth, predicted))
     oos_pred = predicted.count(OUT_OF_SCOPE)

@@ -13,7 +13,9 @@ from rapidfuzz.distance import OSA
 from .errors import NotFittedError
 from .text import normalise
 
-__all__ = ["TermMatch", "TermMatcher"]
+__all__ = ["TermMatch", "TermMatcher", "prepare_normalised"]
+
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class TermMatcher:
             by edits: a rare word is more often a near-spelling of a foreign word ("Kinder",
             "finder") than what was meant.
         cache_size: corrections remembered; inquiry logs repeat their misspellings.
+
+    Follows scikit-learn's estimator conventions without importing it (loading a router
+    fits a matcher, and must stay fast): ``__init__`` stores the settings, which
+    :meth:`get_params` and :meth:`set_params` read and write, so ``sklearn.base.clone``
+    gives an unfitted copy. A fitted matcher may be shared by threads.
     """
 
     def __init__(
@@ -64,6 +71,37 @@ class TermMatcher:
         self.max_edits = max_edits
         self.edit_min_count = edit_min_count
         self.cache_size = cache_size
+
+    def get_params(self, deep: bool = True) -> dict[str, float | int]:
+        """The settings ``__init__`` was given (``deep`` is for scikit-learn's protocol:
+        a matcher holds no other estimator)."""
+        return {
+            "score_cutoff": self.score_cutoff,
+            "min_length": self.min_length,
+            "max_edits": self.max_edits,
+            "edit_min_count": self.edit_min_count,
+            "cache_size": self.cache_size,
+        }
+
+    def set_params(self, **params: float) -> TermMatcher:
+        """Change settings by name; raises ValueError for an unknown one. Refit after."""
+        known = self.get_params()
+        for name, value in params.items():
+            if name not in known:
+                raise ValueError(
+                    f"TermMatcher has no setting {name!r}; its settings are: {', '.join(known)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def cache_info(self) -> dict[str, tuple[int, int]]:
+        """Each cache's size and limit: ``corrections`` (spelling fixes) and
+        ``term_matches`` (key terms as typed)."""
+        self._check_fitted()
+        return {
+            "corrections": (len(self.cache_), self.cache_size),
+            "term_matches": (len(self._match_cache), self.cache_size),
+        }
 
     def fit(
         self,
@@ -141,8 +179,9 @@ class TermMatcher:
         is the most frequent training word within that many edits (seen at least
         ``edit_min_count`` times).
         """
-        if word in self.cache_:
-            return self.cache_[word]
+        cached = self.cache_.get(word, _MISSING)  # one lookup: another thread may clear it
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         if self._indexed(len(word)):
             best = self._nearest_by_deletions(word)
         else:
@@ -243,6 +282,13 @@ class TermMatcher:
                     best = (candidate, score)
         return best
 
+    def warm_up(self) -> TermMatcher:
+        """Build the spelling index now rather than at the first misspelling (before forking
+        workers, so that they share it)."""
+        self._check_fitted()
+        self._deletions()
+        return self
+
     def _deletions(self) -> dict[str, list[str]]:
         """Each one-deletion form of the vocabulary's words -> the words it comes from.
 
@@ -276,7 +322,9 @@ class TermMatcher:
         cache, min_length = self.cache_, self.min_length
         for word in set(words).difference(self.vocabulary_):
             if len(word) >= min_length and word.isalpha():
-                fixed = cache[word] if word in cache else self.correct_word(word)
+                fixed = cache.get(word, _MISSING)
+                if fixed is _MISSING:
+                    fixed = self.correct_word(word)
                 if fixed is not None:
                     fixes[word] = fixed
         if not fixes:
@@ -333,11 +381,23 @@ class TermMatcher:
         """One score in [0, 1] per class: 1 - prod(1 - score * weight) over its matches."""
         # Called once per question: the class positions are remembered, not rebuilt each time.
         key = tuple(classes)
-        if getattr(self, "_positions_key", None) != key:
-            self._positions_key = key
-            self._positions = {c: i for i, c in enumerate(classes)}
-        position = self._positions
+        # The key and the positions in one attribute, set at once: a thread must never
+        # read one class order's key with another's positions.
+        remembered = getattr(self, "_positions", None)
+        if remembered is None or remembered[0] != key:
+            remembered = self._positions = (key, {c: i for i, c in enumerate(classes)})
+        position = remembered[1]
         miss = np.ones(len(classes))
         for m in matches:
             miss[position[m.unit]] *= 1.0 - m.score * m.weight
         return 1.0 - miss
+
+
+def prepare_normalised(
+    matcher: TermMatcher, words: list[str], *, match: bool = True
+) -> tuple[list[str], tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
+    """Spell-correct normalised words and find key terms (unless not ``match``): the words
+    the classifier sees, the corrections and the key terms."""
+    corrected, corrections = matcher.correct(words)
+    matches = matcher.match(corrected, words) if match else ()
+    return corrected, tuple(corrections), tuple(matches)

@@ -9,6 +9,7 @@ scored here.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from itertools import chain, pairwise
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import NotFittedError, PackError
+from .errors import PackError
 
 __all__ = ["MODEL_FILE", "LinearTextModel", "char_wb_ngrams", "softmax"]
 
@@ -127,7 +128,8 @@ class _WordTable:
 
 
 class _ScoringState:
-    """Lookup state :meth:`LinearTextModel.transform` derives from a fitted model."""
+    """Lookup state :meth:`LinearTextModel.transform` derives from a fitted model, and the
+    table of words seen so far, which threads share under ``lock``."""
 
     def __init__(
         self,
@@ -136,31 +138,64 @@ class _ScoringState:
         char_idf: np.ndarray,
         pairs: tuple[np.ndarray, np.ndarray] | None = None,
     ):
-        self.vocabulary = vocabulary  # the fitted dict itself: a new fit replaces it
         # The pair table comes with a stored model (building it is a loop over the
         # vocabulary, tens of milliseconds on a large pack), else it is built here.
         self.pair_keys, self.pair_cols = pairs if pairs is not None else _pair_table(vocabulary)
         self.word_idf = np.asarray(word_idf).astype(np.float32)
         self.char_idf = np.asarray(char_idf).astype(np.float32)
         self.words = _WordTable()
+        self.lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        # A lock cannot be pickled (a router is shipped to Dask workers): each copy gets its own.
+        return {k: v for k, v in self.__dict__.items() if k != "lock"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.Lock()
 
 
 class LinearTextModel:
-    """A fitted linear model over word (1-2) and character n-gram TF-IDF features.
+    """A fitted linear model over word (1-2) and character n-gram TF-IDF features, scored
+    with NumPy and SciPy alone.
 
-    Attributes (set by :class:`router.classifier.IntentClassifier` or :meth:`load`):
+    :class:`router.classifier.IntentClassifier` fits one (its ``linear_``); :meth:`load`
+    reads a stored one. One model may be shared by threads: the table of words it has seen
+    is filled under a lock.
+
+    Parameters and attributes:
         classes_: class labels, in column order of the scores.
         word_vocab_, char_vocab_: n-gram to column, for each feature block.
         word_idf_, char_idf_: inverse document frequencies of each block.
         coef_, intercept_: the linear model (one row per class, or one row for two classes).
+        char_ngram_range, char_weight: the character block's n-gram lengths and scale.
+        pairs: the word-pair table as stored (see :meth:`save`); built when None.
     """
 
-    char_ngram_range: tuple[int, int] = (2, 5)
-    char_weight: float = 1.0
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "coef_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
+    def __init__(
+        self,
+        classes_: np.ndarray,
+        word_vocab_: dict[str, int],
+        char_vocab_: dict[str, int],
+        word_idf_: np.ndarray,
+        char_idf_: np.ndarray,
+        coef_: np.ndarray,
+        intercept_: np.ndarray,
+        *,
+        char_ngram_range: tuple[int, int] = (2, 5),
+        char_weight: float = 1.0,
+        pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.classes_ = classes_
+        self.word_vocab_ = word_vocab_
+        self.char_vocab_ = char_vocab_
+        self.word_idf_ = word_idf_
+        self.char_idf_ = char_idf_
+        self.coef_ = coef_
+        self.intercept_ = intercept_
+        self.char_ngram_range = char_ngram_range
+        self.char_weight = char_weight
+        self._state = _ScoringState(word_vocab_, word_idf_, char_idf_, pairs)
 
     @property
     def n_word_features_(self) -> int:
@@ -168,12 +203,18 @@ class LinearTextModel:
 
     @property
     def word_names_(self) -> np.ndarray:
-        if not hasattr(self, "_word_names"):
+        names = getattr(self, "_word_names", None)
+        if names is None:  # two threads may both build it: the same array either way
             names = np.empty(len(self.word_vocab_), dtype=object)
             for gram, col in self.word_vocab_.items():
                 names[col] = gram
             self._word_names = names
-        return self._word_names
+        return names
+
+    def cache_info(self) -> tuple[int, int]:
+        """How many words the table of seen words holds, and the most it holds before it
+        starts afresh."""
+        return len(self._state.words.ids), WORD_CACHE_SIZE
 
     # -- scoring ------------------------------------------------------------------------
 
@@ -188,19 +229,26 @@ class LinearTextModel:
 
     def transform_words(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
         """:meth:`transform` of texts already split into words."""
-        self._check_fitted()
-        state = self._scoring_state()
-        words = state.words
+        state = self._state
         counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         tokens = list(chain.from_iterable(texts))
-        known = words.ids
-        if not known.keys() >= set(tokens):  # set operations: C loops, not Python ones
-            for token in set(tokens).difference(known):
-                self._add_word(words, token)
-        ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        # Words are added to the table, and looked up, under the lock; the arrays taken here
+        # stay valid after it is released (the table only appends, and grows into new
+        # arrays), so the rest runs unlocked. Threads adding one word each at once would
+        # otherwise give it two ids, or read a table another thread replaced.
+        with state.lock:
+            if len(state.words.ids) >= WORD_CACHE_SIZE:  # bound memory on endless streams
+                state.words = _WordTable()
+            words = state.words
+            known = words.ids
+            if not known.keys() >= set(tokens):  # set operations: C loops, not Python ones
+                for token in set(tokens).difference(known):
+                    self._add_word(words, token)
+            ids = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            own_of, start_of, size_of, pool = words.own, words.start, words.size, words.pool
         text_of = np.repeat(np.arange(len(texts)), counts)  # each token's text
         # Word block: each token's own column, then the pairs of neighbours in one text.
-        own = words.own[ids]
+        own = own_of[ids]
         pairs = self._pair_columns(state, own, tokens)
         pairs[text_of[1:] != text_of[:-1]] = -1  # a pair across two texts is no pair
         rows = np.concatenate([text_of, text_of[1:]])
@@ -208,33 +256,15 @@ class LinearTextModel:
         keep = cols >= 0
         word = _tfidf_rows(rows[keep], cols[keep], len(texts), state.word_idf)
         # Character block: each token's run of n-gram columns, gathered from the pool.
-        sizes = words.size[ids]
+        sizes = size_of[ids]
         ends = np.cumsum(sizes)
         gather = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
-            words.start[ids] - (ends - sizes), sizes
+            start_of[ids] - (ends - sizes), sizes
         )
-        char = _tfidf_rows(
-            np.repeat(text_of, sizes), words.pool[gather], len(texts), state.char_idf
-        )
+        char = _tfidf_rows(np.repeat(text_of, sizes), pool[gather], len(texts), state.char_idf)
         if self.char_weight != 1.0:
             char.data *= self.char_weight
         return sp.hstack([word, char], format="csr")
-
-    def _scoring_state(self) -> _ScoringState:
-        """What :meth:`transform` builds once per fitted model (again after a new fit)."""
-        state: _ScoringState | None = getattr(self, "_state", None)
-        if state is None or state.vocabulary is not self.word_vocab_:
-            stored = getattr(self, "_stored_pairs", None)
-            pairs = stored[1:] if stored is not None and stored[0] is self.word_vocab_ else None
-            state = self._state = _ScoringState(
-                self.word_vocab_,
-                self.word_idf_,
-                self.char_idf_,
-                pairs,  # type: ignore[arg-type]
-            )
-        elif len(state.words.ids) >= WORD_CACHE_SIZE:  # bound memory on endless streams
-            state.words = _WordTable()
-        return state
 
     def _add_word(self, words: _WordTable, token: str) -> None:
         """Add a word's own column (-1 if none) and its character n-gram columns."""
@@ -267,7 +297,6 @@ class LinearTextModel:
 
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""
-        self._check_fitted()
         features = X if sp.issparse(X) else self.transform(X)  # type: ignore[arg-type]
         scores = np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
         if scores.shape[1] == 1:
@@ -293,7 +322,6 @@ class LinearTextModel:
         self, features: sp.csr_matrix, classes: np.ndarray, *, k: int = 5
     ) -> list[tuple[tuple[str, float], ...]]:
         """The words and word pairs of each text that weigh most for its class ``classes[i]``."""
-        self._check_fitted()
         word = features[:, : self.n_word_features_].tocsr()
         rows = np.repeat(np.arange(word.shape[0]), np.diff(word.indptr))
         coef = self._class_weights()
@@ -323,7 +351,6 @@ class LinearTextModel:
 
     def save(self, path: Path, *, fingerprint: str) -> Path:
         """Store the fitted state as plain arrays (no pickle) with the pack's fingerprint."""
-        self._check_fitted()
         meta = {
             "fingerprint": fingerprint,
             "char_ngram_range": list(self.char_ngram_range),
@@ -331,8 +358,10 @@ class LinearTextModel:
         }
         word_terms = sorted(self.word_vocab_, key=self.word_vocab_.__getitem__)
         char_terms = sorted(self.char_vocab_, key=self.char_vocab_.__getitem__)
-        pair_keys, pair_cols = _pair_table(self.word_vocab_)
-        pairs = {} if pair_keys is None else {"pair_keys": pair_keys, "pair_cols": pair_cols}
+        state = self._state
+        pairs = {}
+        if state.pair_keys is not None:
+            pairs = {"pair_keys": state.pair_keys, "pair_cols": state.pair_cols}
         with path.open("wb") as handle:
             np.savez_compressed(
                 handle,
@@ -354,24 +383,25 @@ class LinearTextModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                model = cls()
-                model.classes_ = data["classes"].astype(object)
-                model.word_vocab_ = {str(t): i for i, t in enumerate(data["word_terms"])}
-                model.char_vocab_ = {str(t): i for i, t in enumerate(data["char_terms"])}
-                model.word_idf_ = data["word_idf"]
-                model.char_idf_ = data["char_idf"]
-                model.coef_ = data["coef"]
-                model.intercept_ = data["intercept"]
-                if "pair_keys" in data.files:  # absent from models stored before it was kept
-                    model._stored_pairs = (
-                        model.word_vocab_,
-                        data["pair_keys"],
-                        data["pair_cols"],
-                    )
+                model = cls(
+                    data["classes"].astype(object),
+                    {str(t): i for i, t in enumerate(data["word_terms"])},
+                    {str(t): i for i, t in enumerate(data["char_terms"])},
+                    data["word_idf"],
+                    data["char_idf"],
+                    data["coef"],
+                    data["intercept"],
+                    char_ngram_range=tuple(meta["char_ngram_range"]),  # type: ignore[arg-type]
+                    char_weight=float(meta["char_weight"]),
+                    # Absent from models stored before it was kept: then it is built.
+                    pairs=(
+                        (data["pair_keys"], data["pair_cols"])
+                        if "pair_keys" in data.files
+                        else None
+                    ),
+                )
         except (OSError, ValueError, KeyError) as exc:
             raise PackError(
                 f"cannot read the stored model ({exc}); run 'ai-office calibrate'", path=path
             ) from exc
-        model.char_ngram_range = tuple(meta["char_ngram_range"])  # type: ignore[assignment]
-        model.char_weight = float(meta["char_weight"])
         return model, str(meta["fingerprint"])

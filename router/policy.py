@@ -8,10 +8,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .linear import softmax
+from .results import CLARIFY, OUT_OF_SCOPE, ROUTED
 
 __all__ = ["Policy", "decide_many", "fit_policy", "fuse", "top_k"]
-
-ROUTED, CLARIFY, OUT_OF_SCOPE = "routed", "clarify", "out_of_scope"
 
 #: Policies whose held-out utility is within this of the best count as tied.
 TIE_TOLERANCE = 0.003

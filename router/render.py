@@ -6,10 +6,10 @@ import click
 
 from .answers import contact_lines, quote_marker
 from .catalogue import message
-from .evaluate import OUT_OF_SCOPE, Evaluation
+from .evaluate import Evaluation
 from .law import Provision
 from .pack import Citation, Unit
-from .results import Decision
+from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Decision
 from .text import clean_for_display
 from .wrap import line_width, wrap
 
@@ -131,7 +131,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         return wrap(text, w, indent=indent, hang=hang, keep=keep) or [""]
 
     closing: list[str] = []
-    if decision.decision == "routed" and decision.unit is not None:
+    if decision.decision == ROUTED and decision.unit is not None:
         unit = decision.unit
         lines += para(decision.answer.lead)
         arrow = _style("\u2192 " + unit.name, color, bold=True, fg="green")
@@ -140,7 +140,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
         if topic:
             lines += [*topic, *para(_style(unit.name, color, bold=True), indent="  ")]
         lines += _quote_lines(unit, w, color, "  ", language)
-    elif decision.decision == "clarify":
+    elif decision.decision == CLARIFY:
         # No confidence words here: the two together are likely, which is why it asks.
         lines += para(decision.answer.lead)
         scores = {a.unit.id: a.score for a in decision.alternatives}

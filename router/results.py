@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .fuzzy import TermMatch
 from .law import Provision
 from .pack import Citation, Unit
 from .topics import Contact, Referral, Topic
 
-__all__ = ["Alternative", "Answer", "Decision", "Evidence", "Provision", "Quote"]
+__all__ = [
+    "CLARIFY",
+    "OUT_OF_SCOPE",
+    "ROUTED",
+    "Alternative",
+    "Answer",
+    "Decision",
+    "Evidence",
+    "Outcome",
+    "Provision",
+    "Quote",
+]
 
 DecisionKind = Literal["routed", "clarify", "out_of_scope"]
+#: The three decisions: to a unit, asking back between two, or not for the pack (also the
+#: label of out-of-scope questions in labelled data).
+ROUTED, CLARIFY, OUT_OF_SCOPE = "routed", "clarify", "out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,72 @@ class Evidence:
     notes: tuple[str, ...] = ()
 
 
+class Outcome(NamedTuple):
+    """Where one question goes, lean: what a batch writes per row, without the evidence
+    and the answer of a :class:`Decision` (:meth:`Decision.outcome` gives a decision's).
+
+    A named tuple rather than a dataclass: a batch builds, pickles and encodes millions.
+
+    Attributes:
+        decision: ``routed``, ``clarify`` or ``out_of_scope``.
+        unit: the id of the unit responsible when routed; None otherwise.
+        unit_name: that unit's name; None otherwise.
+        confidence: the fused probability that the decision is right, rounded to 4 places.
+        alternatives: ``(unit id, score)`` of the best units, best first, scores rounded.
+        provisions: the references of the AI Act provisions cited, joined by "; " ("" for
+            none), as a CSV cell holds them.
+        topic: the id of the topic the question is about, or None.
+        referral: the id of the referral for a question not for the pack, or None.
+    """
+
+    decision: DecisionKind
+    unit: str | None
+    unit_name: str | None
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...]
+    provisions: str
+    topic: str | None
+    referral: str | None
+
+    @classmethod
+    def build(
+        cls,
+        decision: DecisionKind,
+        unit: Unit | None,
+        confidence: float,
+        alternatives: Iterable[tuple[Unit, float]],
+        provisions: Sequence[Provision],
+        topic: Topic | None,
+        referral: Referral | None,
+    ) -> Outcome:
+        """The outcome of a decision's parts (``unit`` None unless routed; ``alternatives``
+        the ones to list): the one place that rounds them and keeps only the ids."""
+        return cls(
+            decision,
+            None if unit is None else unit.id,
+            None if unit is None else unit.name,
+            round(confidence, 4),
+            tuple([(u.id, round(score, 4)) for u, score in alternatives]),
+            "; ".join([p.reference for p in provisions]),
+            None if topic is None else topic.id,
+            None if referral is None else referral.id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON: ``decision, unit, unit_name, confidence, alternatives`` (a list of
+        ``{"unit", "score"}``), ``provisions, topic, referral``."""
+        return {
+            "decision": self.decision,
+            "unit": self.unit,
+            "unit_name": self.unit_name,
+            "confidence": self.confidence,
+            "alternatives": [{"unit": u, "score": s} for u, s in self.alternatives],
+            "provisions": self.provisions,
+            "topic": self.topic,
+            "referral": self.referral,
+        }
+
+
 @dataclass(frozen=True)
 class Decision:
     """The router's answer to one question.
@@ -107,10 +188,23 @@ class Decision:
     contacts: tuple[Contact, ...] = ()
     language: str = "en"
 
+    def outcome(self, *, alternatives: int = 3) -> Outcome:
+        """The lean :class:`Outcome` of this decision, listing ``alternatives`` units (the
+        same as :meth:`router.routing.Router.outcomes` gives for the question)."""
+        return Outcome.build(
+            self.decision,
+            self.unit,
+            self.confidence,
+            [(a.unit, a.score) for a in self.alternatives[:alternatives]],
+            self.provisions,
+            self.topic,
+            self.referral,
+        )
+
     @property
     def candidates(self) -> tuple[Unit, ...]:
         """The units to choose between: the two best when clarifying, else the unit."""
-        if self.decision == "clarify":
+        if self.decision == CLARIFY:
             return tuple(a.unit for a in self.alternatives[:2])
         return (self.unit,) if self.unit is not None else ()
 

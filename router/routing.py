@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -13,16 +14,17 @@ from rapidfuzz import fuzz, process, utils
 
 from .answers import AnswerBook
 from .errors import InputError, NotFittedError, PackError, UnknownUnitError
-from .fuzzy import TermMatch, TermMatcher
+from .fuzzy import TermMatch, TermMatcher, prepare_normalised
 from .language import detect_language
 from .law import Provision, ProvisionIndex, load_provisions
 from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
 from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
-from .policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
-from .results import Alternative, Decision, Evidence
+from .policy import Policy, decide_many, fuse, top_k
+from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Alternative, Decision, Evidence, Outcome
 from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
+from .training import fit_calibration, fit_matcher, fit_models
 
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
@@ -55,12 +57,6 @@ class _Prepared(NamedTuple):  # a tuple: built for every text routed, so cheaply
     truncated: bool
 
 
-#: One routed text as a batch writes it (see :meth:`Router._route_rows`).
-_Row = tuple[
-    str, str | None, str | None, float, tuple[tuple[str, float], ...], str, str | None, str | None
-]
-
-
 class _Scored(NamedTuple):
     """A chunk's scores, as plain Python values per row (and the arrays for evidence)."""
 
@@ -91,10 +87,14 @@ class Router:
     Parameters:
         classifier: an unfitted :class:`IntentClassifier`; None uses the pack's stored model
             (``intents/model.npz``) when it is current, else fits one with default settings.
-        matcher: an unfitted :class:`TermMatcher` (default settings if None).
+        matcher: a :class:`TermMatcher` whose settings to use (fitted or not: a copy is
+            fitted); None uses the pack's settings.
         policy: thresholds to use instead of the pack's stored calibration.
-        cache_size: decisions kept for the most recent distinct texts (0: none). Help desks
-            and inquiry logs ask the same things again; a repeat is answered from here.
+        cache_size: decisions kept for the most recent distinct texts (0: none), and as
+            many outcomes. Help desks and inquiry logs ask the same things again; a repeat
+            is answered from here.
+
+    A fitted router may be shared by threads: its caches are filled under locks.
     """
 
     def __init__(
@@ -124,8 +124,6 @@ class Router:
         Without a stored calibration (or with a stale one) the thresholds are fitted here
         on held-out folds, which is slower; ``ai-office calibrate`` stores them.
         """
-        from .calibration import fit_calibration, policy_from_calibration
-
         self.pack_ = pack
         texts, labels = pack.training_data()
         normalised = [normalise(t) for t in texts]
@@ -174,8 +172,17 @@ class Router:
         self._provision_index: ProvisionIndex | bool | None = False  # False: not built yet
         self._article_citer: ArticleCiter | bool | None = False
         self._recent: dict[tuple[str, bool], Decision] = {}
-        self._recent_rows: dict[tuple[str, int], _Row] = {}
+        self._recent_outcomes: dict[tuple[str, int], Outcome] = {}
+        self._lock = threading.Lock()  # for the caches and what is built on first use
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A lock cannot be pickled (a router is shipped to Dask workers): each copy gets its own.
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def provision_index(self) -> ProvisionIndex | None:
@@ -185,9 +192,13 @@ class Router:
         """
         self._check_fitted()
         if self._provision_index is False:
-            self._provision_index = (
-                load_provisions(self.pack_.corpus_dir) if self.pack_.cites_provisions else None
-            )
+            with self._lock:  # built once, however many threads ask at first
+                if self._provision_index is False:
+                    self._provision_index = (
+                        load_provisions(self.pack_.corpus_dir)
+                        if self.pack_.cites_provisions
+                        else None
+                    )
         return self._provision_index  # type: ignore[return-value]
 
     @property
@@ -196,19 +207,21 @@ class Router:
         of its own (:mod:`router.law.articles`), built on first use; None without one."""
         self._check_fitted()
         if self._article_citer is False:
-            index = self.provision_index
-            act = None if index is None else act_pack(self.pack_, index)
-            self._article_citer = (
-                None
-                if act is None or index is None
-                else ArticleCiter(
-                    self._act_router(act),
-                    index,
-                    act_questions(self.pack_, index) or (),
-                    floor=index.settings.article_floor,
-                    share=index.settings.article_share,
-                )
-            )
+            index = self.provision_index  # takes the lock itself: before taking it here
+            with self._lock:
+                if self._article_citer is False:
+                    act = None if index is None else act_pack(self.pack_, index)
+                    self._article_citer = (
+                        None
+                        if act is None or index is None
+                        else ArticleCiter(
+                            self._act_router(act),
+                            index,
+                            act_questions(self.pack_, index) or (),
+                            floor=index.settings.article_floor,
+                            share=index.settings.article_share,
+                        )
+                    )
         return self._article_citer  # type: ignore[return-value]
 
     def _act_router(self, act: Pack) -> Router:
@@ -260,7 +273,7 @@ class Router:
         self._check_fitted()
         if self.article_citer is not None:
             self.article_citer.warm_up()
-        self.matcher_._deletions()
+        self.matcher_.warm_up()
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
             self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])
@@ -340,6 +353,76 @@ class Router:
                 chunk = []
         if chunk:
             yield from self._route_chunk(chunk, offset=offset, explain=explain)
+
+    def outcomes(self, texts: Sequence[str], *, alternatives: int = 3) -> list[Outcome]:
+        """Route many questions to their lean :class:`~router.results.Outcome`: where each
+        goes, without the evidence and answer of a Decision (what a batch writes).
+
+        The same scores and decisions as :meth:`route_many`: ``d.outcome(alternatives=k)``
+        of its decision ``d`` equals this one. Each distinct text is scored once, and
+        recent ones come from a cache.
+
+        Parameters:
+            alternatives: how many of the best units each outcome lists.
+
+        Raises:
+            InputError: one of the texts is empty or not text; the message gives its position.
+        """
+        self._check_fitted()
+        out: list[Outcome | None] = [None] * len(texts)
+        match = self._needs_terms(explain=False)
+        for start in range(0, len(texts), CHUNK_SIZE):
+            waiting, prepared = self._pending(
+                texts,
+                range(start, min(start + CHUNK_SIZE, len(texts))),
+                self._recent_outcomes,
+                alternatives,
+                out,
+                offset=0,
+                match=match,
+            )
+            if not prepared:
+                continue
+            s = self._score(prepared)
+            build = Outcome.build
+            found = [
+                build(
+                    kind,
+                    first if kind == ROUTED else None,
+                    confidence,
+                    zip(units[:alternatives], scores[:alternatives]),
+                    provisions,
+                    topic,
+                    referral,
+                )
+                for kind, first, confidence, units, scores, provisions, topic, referral in zip(
+                    s.kinds,
+                    s.first,
+                    s.confidence,
+                    s.listed_units,
+                    s.listed_scores,
+                    s.provisions,
+                    s.topics,
+                    s.referrals,
+                )
+            ]
+            self._remember(self._recent_outcomes, alternatives, waiting, found, out)
+        return out  # type: ignore[return-value]
+
+    #: Deprecated: the name router/batch.py called before :meth:`outcomes` was public.
+    _route_rows = outcomes
+
+    def cache_info(self) -> dict[str, tuple[int, int]]:
+        """Each cache's size and limit: ``decisions`` and ``outcomes`` (recent texts),
+        ``words`` (the classifier's table of seen words), ``corrections`` and
+        ``term_matches`` (the term matcher's). Every one is bounded."""
+        self._check_fitted()
+        return {
+            "decisions": (len(self._recent), self.cache_size),
+            "outcomes": (len(self._recent_outcomes), self.cache_size),
+            "words": self.classifier_.cache_info(),
+            **self.matcher_.cache_info(),
+        }
 
     # -- internals ----------------------------------------------------------------------
 
@@ -432,12 +515,16 @@ class Router:
         out: list[Any],
     ) -> None:
         """Put each result at its text's positions in ``out`` and in the bounded cache."""
-        if len(recent) + len(results) > self.cache_size:
-            recent.clear()  # bounded; a clear is cheap and safe across threads
-        for result, (text, positions) in zip(results, waiting.items()):
+        for result, positions in zip(results, waiting.values()):
             for i in positions:
                 out[i] = result
-            if len(recent) < self.cache_size:
+        if not self.cache_size:
+            return
+        with self._lock:  # threads filling it at once would overrun the bound
+            if len(recent) + len(results) > self.cache_size:
+                recent.clear()  # a clear is cheap, and leaves the lookups unlocked safe
+            room = self.cache_size - len(recent)
+            for result, text in zip(results[:room], waiting):
                 recent[(text, key)] = result
 
     def _score(self, prepared: Sequence[_Prepared]) -> _Scored:
@@ -459,9 +546,7 @@ class Router:
         first_units = [self._unit_index[j] for j in best.tolist()]
         second_units = [self._unit_index[j] for j in second.tolist()]
         kinds = list(kinds)
-        topics, referrals = self._topics_of(
-            prepared, kinds, first_units, listed_units, confidence
-        )
+        topics, referrals = self._topics_of(prepared, kinds, first_units, listed_units, confidence)
         provisions = self._provisions(
             [p.text for p in prepared],
             kinds,
@@ -586,53 +671,6 @@ class Router:
             )
         return results
 
-    def _route_rows(self, texts: Sequence[str], *, alternatives: int) -> list[_Row]:
-        """What a batch writes for each text, without building Decisions (for router.batch).
-
-        ``(decision, unit id, unit name, confidence, ((unit id, score), ...), provisions,
-        topic id, referral id)`` with the confidence and scores rounded to 4 places, the
-        topic and referral None when there is none, and the provisions' references
-        joined by "; "; the same values as a Decision of :meth:`route_many` holds. Each
-        distinct text of a chunk is scored once, and recent ones come from a cache.
-        """
-        self._check_fitted()
-        out: list[_Row | None] = [None] * len(texts)
-        for start in range(0, len(texts), CHUNK_SIZE):
-            indices = range(start, min(start + CHUNK_SIZE, len(texts)))
-            waiting, prepared = self._pending(
-                texts,
-                indices,
-                self._recent_rows,
-                alternatives,
-                out,
-                offset=0,
-                match=self._needs_terms(explain=False),
-            )
-            if not prepared:
-                continue
-            s = self._score(prepared)
-            rows: list[_Row] = []
-            for row in range(len(prepared)):
-                kind = s.kinds[row]
-                unit = s.first[row] if kind == ROUTED else None
-                listed = zip(
-                    s.listed_units[row][:alternatives], s.listed_scores[row][:alternatives]
-                )
-                rows.append(
-                    (
-                        kind,
-                        None if unit is None else unit.id,
-                        None if unit is None else unit.name,
-                        round(s.confidence[row], 4),
-                        tuple((u.id, round(x, 4)) for u, x in listed),
-                        "; ".join([p.reference for p in s.provisions[row]]),
-                        None if s.topics[row] is None else s.topics[row].id,  # type: ignore[union-attr]
-                        None if s.referrals[row] is None else s.referrals[row].id,  # type: ignore[union-attr]
-                    )
-                )
-            self._remember(self._recent_rows, alternatives, waiting, rows, out)
-        return out  # type: ignore[return-value]
-
     def _evidence_many(
         self,
         prepared: Sequence[_Prepared],
@@ -698,8 +736,6 @@ def _says(text: str) -> bool:
 
 def _is_stale(pack: Pack) -> bool:
     """Whether the pack has a stored calibration fitted on other training data."""
-    from .calibration import policy_from_calibration
-
     return pack.calibration is not None and policy_from_calibration(pack) is None
 
 
@@ -754,52 +790,12 @@ def match_unit(
     return None if hit is None else labels[hit[0]]
 
 
-def prepare_normalised(
-    matcher: TermMatcher, words: list[str], *, match: bool = True
-) -> tuple[list[str], tuple[tuple[str, str], ...], tuple[TermMatch, ...]]:
-    """Spell-correct normalised words and find key terms (unless not ``match``): the words
-    the classifier sees, the corrections and the key terms."""
-    corrected, corrections = matcher.correct(words)
-    matches = matcher.match(corrected, words) if match else ()
-    return corrected, tuple(corrections), tuple(matches)
-
-
-def fit_models(
-    pack: Pack,
-    normalised: Sequence[str],
-    labels: Sequence[str],
-    *,
-    classifier: IntentClassifier | None = None,
-    matcher: TermMatcher | None = None,
-) -> tuple[IntentClassifier, TermMatcher]:
-    """Fit fresh copies of the classifier and the matcher on normalised training texts."""
-    from sklearn.base import clone
-
-    from .classifier import IntentClassifier
-
-    clf = clone(classifier) if classifier is not None else IntentClassifier()
-    clf.fit(normalised, labels)
-    return clf, fit_matcher(pack, normalised, labels, matcher=matcher)
-
-
-def fit_matcher(
-    pack: Pack,
-    normalised: Sequence[str],
-    labels: Sequence[str],
-    *,
-    matcher: TermMatcher | None = None,
-) -> TermMatcher:
-    """Fit a fresh term matcher on the pack's aliases and key terms."""
-    terms: dict[str, list[str]] = {u.id: [u.name, *u.aliases] for u in pack.units}
-    for intent in pack.intents:
-        if intent.unit in terms:
-            terms[intent.unit].extend(intent.terms)
-    fresh = (
-        TermMatcher(**pack.matcher_settings)  # type: ignore[arg-type]
-        if matcher is None
-        else TermMatcher(**matcher.__dict__)
-    )
-    return fresh.fit(normalised, labels, terms)
+def policy_from_calibration(pack: Pack) -> Policy | None:
+    """The pack's stored policy, or None when absent or fitted on other training data."""
+    data = pack.calibration
+    if not data or data.get("fingerprint") != pack.fingerprint():
+        return None
+    return Policy(**{k: float(v) for k, v in data["policy"].items()})
 
 
 def stored_model(pack: Pack) -> LinearTextModel | None:

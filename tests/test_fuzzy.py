@@ -133,7 +133,8 @@ def test_spelling_cache_is_bounded() -> None:
     small = TermMatcher(cache_size=3).fit(TEXTS, LABELS, TERMS)
     for word in ["enforcmentt", "sistemic", "robotcs", "fundingg", "evaluaton"]:
         small.correct_word(word)
-        assert len(small.cache_) <= 3
+        size, limit = small.cache_info()["corrections"]
+        assert 1 <= size <= limit == 3
 
 
 def test_multi_word_terms_match_with_what_was_typed(matcher: TermMatcher) -> None:
@@ -163,3 +164,36 @@ def test_unit_scores_combine_matches_as_independent_evidence(matcher: TermMatche
     want_safety = 1 - (1 - by_unit["systemic risk"]) * (1 - by_unit["frontier model"])
     assert scores.tolist() == pytest.approx([0.0, want_safety, by_unit["robotics"], 0.0])
     assert np.all((scores >= 0) & (scores <= 1))
+
+
+def test_matcher_follows_scikit_learns_estimator_conventions(matcher: TermMatcher) -> None:
+    from sklearn.base import clone
+
+    tuned = TermMatcher(score_cutoff=70.0, max_edits=0)
+    assert tuned.get_params() == {
+        "score_cutoff": 70.0,
+        "min_length": 5,
+        "max_edits": 0,
+        "edit_min_count": 3,
+        "cache_size": 100_000,
+    }
+    assert tuned.set_params(min_length=4) is tuned and tuned.min_length == 4
+    with pytest.raises(ValueError, match="no setting 'cutoff'"):
+        tuned.set_params(cutoff=1)
+    # A fitted matcher clones to an unfitted one with the same settings.
+    copy = clone(matcher)
+    assert copy.get_params() == matcher.get_params()
+    with pytest.raises(NotFittedError):
+        copy.correct(["enforcment"])
+    assert copy.fit(TEXTS, LABELS, TERMS).correct(["enforcment"]) == matcher.correct(["enforcment"])
+
+
+def test_matcher_caches_are_bounded() -> None:
+    small = TermMatcher(cache_size=2).fit(TEXTS, LABELS, TERMS)
+    typed = [["sistemic", "risk"], ["systemic", "riks"], ["frontier", "modell"], ["robotics"]]
+    for words in typed:
+        small.match(small.correct(words)[0], words)
+        small.correct(["enforcmentt", "fundingg", "evaluaton"])
+        info = small.cache_info()
+        assert set(info) == {"corrections", "term_matches"}
+        assert all(1 <= size <= limit == 2 for size, limit in info.values()), info

@@ -1,8 +1,16 @@
-"""Fitting the decision thresholds on held-out folds of the training data, and storing them."""
+"""Training a router's models: fitting the classifier and the term matcher, out-of-fold
+scores, the decision thresholds fitted on them, and writing both to the pack.
+
+:mod:`router.routing` loads what this stores (``intents/model.npz`` and
+``intents/calibration.yaml``) and routes; it calls in here only for what a pack does not
+store, or stores stale. scikit-learn is imported inside the functions that need it, so that
+loading a router with a stored model never imports it.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
-from .fuzzy import TermMatcher
+from .fuzzy import TermMatcher, prepare_normalised
 from .linear import MODEL_FILE
 from .pack import CALIBRATION_FILE, Pack
 from .policy import Policy, fit_policy
@@ -22,7 +30,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CalibrationResult",
     "fit_calibration",
-    "policy_from_calibration",
+    "fit_matcher",
+    "fit_models",
+    "out_of_fold_scores",
     "write_calibration",
     "write_model",
 ]
@@ -39,6 +49,46 @@ class CalibrationResult:
     n_examples: int
 
 
+def fit_models(
+    pack: Pack,
+    normalised: Sequence[str],
+    labels: Sequence[str],
+    *,
+    classifier: IntentClassifier | None = None,
+    matcher: TermMatcher | None = None,
+) -> tuple[IntentClassifier, TermMatcher]:
+    """Fit fresh copies of the classifier and the matcher on normalised training texts."""
+    from sklearn.base import clone
+
+    from .classifier import IntentClassifier
+
+    clf = clone(classifier) if classifier is not None else IntentClassifier()
+    clf.fit(normalised, labels)
+    return clf, fit_matcher(pack, normalised, labels, matcher=matcher)
+
+
+def fit_matcher(
+    pack: Pack,
+    normalised: Sequence[str],
+    labels: Sequence[str],
+    *,
+    matcher: TermMatcher | None = None,
+) -> TermMatcher:
+    """Fit a fresh term matcher on the pack's aliases and key terms: a copy of ``matcher``'s
+    settings (fitted or not), else the pack's ``matcher`` settings."""
+    terms: dict[str, list[str]] = {u.id: [u.name, *u.aliases] for u in pack.units}
+    for intent in pack.intents:
+        if intent.unit in terms:
+            terms[intent.unit].extend(intent.terms)
+    if matcher is None:
+        fresh = TermMatcher(**pack.matcher_settings)  # type: ignore[arg-type]
+    else:
+        # What sklearn.base.clone does, without importing scikit-learn on the path that
+        # loads a stored model (the matcher is fitted on every load).
+        fresh = type(matcher)(**matcher.get_params())
+    return fresh.fit(normalised, labels, terms)
+
+
 def out_of_fold_scores(
     pack: Pack,
     *,
@@ -52,8 +102,6 @@ def out_of_fold_scores(
     Returns logits, fuzzy scores, true class indices and the class order.
     """
     from sklearn.model_selection import StratifiedKFold
-
-    from .routing import fit_models, prepare_normalised
 
     texts, labels = pack.training_data()
     normalised = [normalise(t) for t in texts]
@@ -98,14 +146,6 @@ def fit_calibration(
         fingerprint=pack.fingerprint(),
         n_examples=len(truth),
     )
-
-
-def policy_from_calibration(pack: Pack) -> Policy | None:
-    """The pack's stored policy, or None when absent or fitted on other training data."""
-    data = pack.calibration
-    if not data or data.get("fingerprint") != pack.fingerprint():
-        return None
-    return Policy(**{k: float(v) for k, v in data["policy"].items()})
 
 
 def write_calibration(pack: Pack, result: CalibrationResult, path: Path | None = None) -> Path:
