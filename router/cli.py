@@ -278,6 +278,7 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
 
     from . import batch as b
     from .errors import InputError
+    from .render import render_batch_progress, render_batch_summary
 
     try:  # before the router loads: a wrong output name is a usage error
         b.output_format_for(output, options.get("output_format"))
@@ -292,13 +293,13 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
         now = time.perf_counter()
         if now - shown[0] >= 0.2:
             shown[0] = now
-            line = b.format_progress(rows, now - started, read / total if total else None)
+            line = render_batch_progress(rows, now - started, read / total if total else None)
             click.echo(f"\r{line}", nl=False, err=True)
 
     live = sys.stderr.isatty()  # progress on a terminal only: logs and pipes stay clean
     try:
         if engine == "dask":
-            from .dask import run_dask
+            from .batch.dask import run_dask
 
             summary = run_dask(list(inputs), output, router, scheduler=scheduler, **options)
         else:
@@ -311,7 +312,7 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
         click.echo("\r\033[K", nl=False, err=True)
     if not quiet:
         names = {u.id: u.name for u in router.units}
-        click.echo(b.render_summary(summary, names=names), err=True)
+        click.echo(render_batch_summary(summary, names=names), err=True)
 
 
 def main(argv: list[str] | None = None) -> None:
