@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from router import InputError
 from router.batch import block_records, count_block, read_records, split_blocks
 
 
@@ -54,3 +55,36 @@ def test_blocks_cut_between_records_and_read_the_same_records(
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert split_blocks(str(empty), "csv") == []
+
+
+def test_a_literal_quote_in_an_unquoted_field_moves_no_cut(tmp_path: Path) -> None:
+    # A quote inside an unquoted field is a character, not the start of quoting: counting
+    # quote bytes took the rest of the file for one quoted field and cut mid-record.
+    path = tmp_path / "log.csv"
+    path.write_bytes(
+        b"id,text\n"
+        b"1,a man 6'2\" tall asks\n"
+        b'2,"a question\nover ""two"" lines"\n'
+        b'3,"and\nanother"\n'
+        b"4,plain\n"
+    )
+    want = [(r.row, r.fields, r.text, r.error) for r in read_records(str(path))]
+    assert [w[3] for w in want] == [None] * 4
+    for size in (1, 5, 30, 1 << 20):
+        blocks = split_blocks(str(path), "csv", size=size)
+        got = [(r.row, r.fields, r.text, r.error) for b in blocks for r in read(b)]
+        assert got == want, size
+        assert [b.rows for b in blocks] == [len(list(read(b))) for b in blocks]
+
+
+def test_an_unclosed_quote_in_the_csv_header_is_the_same_error_as_reading_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(b'"id,text\n1,hello\n2,there\n')
+    with pytest.raises(InputError) as whole:
+        list(read_records(str(path)))
+    with pytest.raises(InputError) as cut:
+        split_blocks(str(path), "csv", size=4)
+    assert str(cut.value) == str(whole.value)
+    assert "the CSV header is malformed" in str(whole.value)

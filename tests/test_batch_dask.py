@@ -209,3 +209,31 @@ def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, route
     # The module imports without Dask, and says what to install when used.
     with pytest.raises(InputError, match=r"pip install 'ai-office-router\[dask\]'"):
         route_dataframe(object(), "text", router=router)
+
+
+@needs_dask
+def test_hostile_rows_and_a_broken_header_come_out_of_dask_as_out_of_one_process(
+    client: Any, router: Router, tmp_path: Path
+) -> None:
+    from test_batch_properties import JSON_LINES
+
+    from router.batch.dask import run_dask
+
+    hostile = tmp_path / "log.jsonl"
+    hostile.write_bytes(b"\n".join(JSON_LINES) + b"\n")
+    quotes = tmp_path / "log.csv"
+    quotes.write_bytes(
+        b"note,text,note\n"
+        b"1,a man 6'2\" tall asks,x\n"
+        b'2,"a question\nover ""two"" lines",y\n' + "3,\u0301\u0302,z\n".encode()
+    )
+    for src, out in ((hostile, "jsonl"), (hostile, "csv"), (quotes, "csv")):
+        local, remote = tmp_path / f"local.{out}", tmp_path / f"dask.{out}"
+        run_batch([str(src)], str(local), router)
+        run_dask([str(src)], str(remote), router, scheduler=client.scheduler.address, block_size=9)
+        assert remote.read_bytes() == local.read_bytes()
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b'"id,text\n1,hello\n')
+    with pytest.raises(InputError, match="the CSV header is malformed"):
+        run_dask([str(broken)], str(tmp_path / "b.csv"), router, scheduler=client.scheduler.address)
+    assert not (tmp_path / "b.csv").exists()

@@ -19,6 +19,7 @@ from router.batch import (
     encode_rows,
     iter_csv,
     iter_jsonl,
+    output_columns,
     route_block,
     route_records,
 )
@@ -86,3 +87,17 @@ def test_encode_rows_writes_what_iter_csv_and_iter_jsonl_write_of_to_dict(router
     assert jsonl == "".join(iter_jsonl(r.to_dict() for r in results))
     assert counts == Counter((r.decision, r.unit) for r in results)
     assert '"score": null' in jsonl.splitlines()[-1] and results[-1].provisions
+
+
+def test_input_fields_named_like_output_fields_are_all_kept() -> None:
+    fields = {"unit": "a", "input_unit": "b", "error": "c", "other_fields": ["d"]}
+    result = Result(1, fields, ERROR, error="row 1: bad")
+    out = result.to_dict()
+    assert list(out)[:4] == ["input_unit", "input_unit_2", "input_error", "other_fields"]
+    assert [out[k] for k in list(out)[:4]] == ["a", "b", "c", ["d"]]
+    record = Record(1, fields, None, "row 1: bad")
+    columns = output_columns(record, "csv")
+    assert columns is not None and columns[-1] == OVERFLOW and columns.count(OVERFLOW) == 1
+    text, _ = encode_rows([record], [], columns)
+    (cells,) = csv.reader(io.StringIO(text))
+    assert cells[:3] == ["a", "b", "c"] and cells[-1] == '["d"]' and cells[-2] == "row 1: bad"

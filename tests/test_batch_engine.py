@@ -183,3 +183,40 @@ def test_jobs_read_files_in_blocks_and_write_what_one_process_writes(
         assert two.read_bytes() == one.read_bytes()
         assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
         assert seen and seen[-1][0] == got.rows  # progress after each block
+
+
+def test_a_text_the_router_fails_on_is_one_error_row_not_the_end_of_the_run(
+    router: Router, tmp_path: Path
+) -> None:
+    # Only combining marks: the router raised "max() arg is an empty sequence" on it.
+    marks = "\u0301\u0302\u0303"
+    src = tmp_path / "log.txt"
+    src.write_text(f"{QUESTIONS[0]}\n{marks}\n{QUESTIONS[1]}\n", encoding="utf-8")
+    outputs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}.jsonl"
+        summary = run_batch([str(src)], str(out), router, jobs=jobs)
+        outputs.append(out.read_bytes())
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [r["decision"] == ERROR for r in rows] == [False, True, False]
+        assert rows[1]["error"].startswith("row 2: ")
+        assert rows[1]["text"] == marks and summary.errors == 1
+    assert outputs[0] == outputs[1]
+    results = list(route_records(records_of([QUESTIONS[0], marks]), router, jobs=2))
+    assert [r.decision == ERROR for r in results] == [False, True]
+    assert results[1].error == rows[1]["error"]
+
+
+def test_an_unclosed_quote_in_the_header_fails_alike_with_jobs(
+    router: Router, tmp_path: Path
+) -> None:
+    # Under --jobs 2 this exited 0 with an empty output: the header took the whole file.
+    src = tmp_path / "log.csv"
+    src.write_bytes(b'"id,text\n1,hello\n2,there\n')
+    errors = []
+    for jobs in (1, 2):
+        with pytest.raises(InputError) as info:
+            run_batch([str(src)], str(tmp_path / "out.csv"), router, jobs=jobs)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] == f"{src}: the CSV header is malformed (unexpected end of data)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]

@@ -191,3 +191,72 @@ def test_read_records_missing_file() -> None:
 def test_read_records_parquet_needs_dask(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--engine dask"):
         list(read_records(str(tmp_path / "x.parquet")))
+
+
+# -- hostile rows: each is one error row, never the end of the run ---------------------------
+
+
+def test_a_null_line_is_reported_as_null_not_nonetype() -> None:
+    (record,) = read_jsonl(text_stream(b"null\n"))
+    assert record.error == "row 1: expected a JSON object, got null"
+
+
+def test_json_nested_a_thousand_levels_deep_is_an_error_row_not_a_recursion_error() -> None:
+    deep = b'{"text": "hi", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}\n"
+    barely = b'{"text": "hi", "x": ' + b"[" * 950 + b"]" * 950 + b"}\n"  # read, not writable
+    records = list(read_jsonl(text_stream(deep + barely + b'{"text": "after"}\n')))
+    assert [r.error for r in records] == [
+        "row 1: malformed JSON (nested more than 200 levels deep)",
+        "row 2: malformed JSON (nested more than 200 levels deep)",
+        None,
+    ]
+    assert records[0].fields == {"line": deep.decode().rstrip("\n")}  # kept as it came
+
+
+def test_an_escaped_lone_surrogate_is_an_error_row_not_a_write_error() -> None:
+    data = (
+        b'{"text": "hi \\ud800 there"}\n'
+        b'{"text": "hi", "note": {"\\uDC00": 1}}\n'  # in a key, nested
+        b'{"text": "a pair is one character: \\ud83d\\ude00"}\n'
+    )
+    records = list(read_jsonl(text_stream(data)))
+    assert [r.error for r in records] == [
+        "row 1: malformed JSON (\\ud800 is half of a character, not text)",
+        "row 2: malformed JSON (\\udc00 is half of a character, not text)",
+        None,
+    ]
+    assert records[2].text == "a pair is one character: \U0001f600"
+    # The row is kept as it came: the escape, which any file can hold.
+    assert records[0].fields == {"line": '{"text": "hi \\ud800 there"}'}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1e999", "the number 1e999 is out of range"),
+        ("-1e999", "the number -1e999 is out of range"),
+        ("NaN", "NaN is not JSON"),
+        ("Infinity", "Infinity is not JSON"),
+    ],
+)
+def test_numbers_json_cannot_hold_are_error_rows_not_written_as_infinity(
+    value: str, reason: str
+) -> None:
+    line = f'{{"text": "hi", "n": {value}}}\n'.encode()
+    (record,) = read_jsonl(text_stream(line))
+    assert record.error == f"row 1: malformed JSON ({reason})"
+    assert record.fields == {"line": line.decode().rstrip("\n")}
+
+
+def test_duplicate_csv_headers_are_renamed_not_dropped() -> None:
+    data = b"note,text,note,note_2,other_fields\na,hi,b,c,d\n"
+    (record,) = read_csv(text_stream(data))
+    # The second "note" takes the first free suffix; "other_fields" names a malformed
+    # row's surplus cells, so the input's own column is kept aside.
+    assert record.fields == {
+        "note": "a",
+        "text": "hi",
+        "note_3": "b",
+        "note_2": "c",
+        "input_other_fields": "d",
+    }

@@ -31,6 +31,7 @@ from .blocks import (
     Block,
     block_records,
     count_block,
+    iter_blocks,
     split_blocks,
     splittable,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "detect_format",
     "detect_text_column",
     "encode_rows",
+    "iter_blocks",
     "iter_csv",
     "iter_jsonl",
     "outcomes",

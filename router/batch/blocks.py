@@ -11,13 +11,20 @@ import codecs
 import csv
 import gzip
 import io
-import mmap
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
-from .records import INPUT_FORMATS, Record, csv_header, detect_format, read_stream, text_codec
+from .records import (
+    INPUT_FORMATS,
+    Record,
+    csv_header,
+    detect_format,
+    read_stream,
+    text_codec,
+)
 
 __all__ = [
     "BLOCK_SIZE",
@@ -25,7 +32,7 @@ __all__ = [
     "Block",
     "block_records",
     "count_block",
-    "numbered_blocks",
+    "iter_blocks",
     "split_blocks",
     "splittable",
 ]
@@ -48,7 +55,7 @@ class Block:
     ``start``/``end`` are byte offsets (``end`` None: to the end, and the whole file when it
     is gzipped); ``header`` is the CSV header line's bytes, put in front of the block;
     ``first_line`` is the file line the block starts on; ``first_row`` is the number of its
-    first record, known once the blocks before it are counted.
+    first record; ``rows`` is how many records it holds (None: not counted yet).
     """
 
     path: str
@@ -58,6 +65,7 @@ class Block:
     header: bytes = b""
     first_line: int = 1
     first_row: int = 1
+    rows: int | None = None
 
 
 def ascii_compatible(encoding: str) -> bool:
@@ -92,71 +100,86 @@ def splittable(inputs: Sequence[str], input_format: str | None, encoding: str) -
 def split_blocks(
     path: str, fmt: str, *, encoding: str = "utf-8", size: int = BLOCK_SIZE
 ) -> list[Block]:
-    """Cut an input file into blocks of whole records of about ``size`` bytes.
+    """The blocks of :func:`iter_blocks`, as a list."""
+    return list(iter_blocks(path, fmt, encoding=encoding, size=size))
 
-    A CSV newline ends a record only outside quotes, and a position is inside quotes
-    exactly when an odd number of quote characters precede it (an escaped quote is two),
-    so the cuts are found by counting quote bytes, without parsing. JSON Lines and text
-    records are lines. A gzipped file, or one in an encoding that is not ASCII-compatible,
-    is one block.
+
+def iter_blocks(
+    path: str, fmt: str, *, encoding: str = "utf-8", size: int = BLOCK_SIZE
+) -> Iterator[Block]:
+    """Cut an input file into blocks of whole records of about ``size`` bytes, each with
+    its number of records and the number of its first.
+
+    The file is read once, with the same CSV parser as the readers (a quote is special only
+    at the start of a field, and a line break ends a record only outside quotes), so a
+    block starts exactly where a record starts when the whole file is read: a literal quote
+    inside an unquoted field, or a malformed row, moves no cut. JSON Lines and text records
+    are lines. A gzipped file, or one in an encoding that is not ASCII-compatible, is one
+    block whose records are not counted (``rows`` None). Blocks come as they are cut, so
+    workers can route the first ones while the rest of the file is read.
 
     Raises:
-        InputError: the file cannot be read.
+        InputError: the file cannot be read, or its CSV header is malformed.
     """
     if path.lower().endswith(".gz") or not ascii_compatible(encoding):
-        return [Block(path, fmt, 0, None)]
+        yield Block(path, fmt, 0, None)
+        return
     try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size == 0:
-                return []
-            # Mapped, not read: the client only counts bytes, whatever the file's size.
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                return _cut(data, path, fmt, size)
+        # Latin-1 maps each byte to one character, so lengths are byte offsets; the
+        # newline, quote and comma bytes of an ASCII-compatible encoding are never part of
+        # another character.
+        with open(path, encoding="latin-1", newline="") as f:
+            yield from _cut(f, path, fmt, size)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _cut(data: mmap.mmap, path: str, fmt: str, size: int) -> list[Block]:
-    header, start = b"", 0
+def _cut(f: Iterable[str], path: str, fmt: str, size: int) -> Iterator[Block]:
+    at = [0, 0]  # characters (bytes) and lines read so far
+
+    def lines() -> Iterator[str]:
+        for line in f:
+            at[0] += len(line)
+            at[1] += 1
+            yield line
+
+    source = lines()
+    header = b""
+    records: Iterator[Any] = source
     if fmt == "csv":
-        start = _record_end(data, 0, 0)
-        header = data[:start]
-    blocks: list[Block] = []
-    line = header.count(b"\n") + 1
-    end = len(data)
-    released = 0
-    while start < end:
-        cut = min(start + size, end)
-        if cut < end:
-            if fmt == "csv":  # the block's start is outside quotes
-                cut = _record_end(data, cut, data[start:cut].count(b'"') % 2)
-            else:
-                newline = data.find(b"\n", cut)
-                cut = end if newline < 0 else newline + 1
-        blocks.append(Block(path, fmt, start, cut, header, first_line=line))
-        line += data[start:cut].count(b"\n")
-        # The pages read so far are dropped from this process (the file stays cached), so
-        # cutting a file of any size holds only about a block of it.
-        done = cut - cut % mmap.PAGESIZE
-        if done > released:
-            data.madvise(mmap.MADV_DONTNEED, released, done - released)
-            released = done
-        start = cut
-    return blocks
+        reader = csv.reader(source, strict=True)
+        try:
+            next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # as the readers say it
+            raise InputError(f"{path}: the CSV header is malformed ({exc})") from exc
+        with open(path, "rb") as raw:
+            header = raw.read(at[0])
+        records = _csv_records(reader)
+    start, line, rows, first_row = len(header), at[1] + 1, 0, 1
+    for _ in records:
+        rows += 1
+        if at[0] - start >= size:
+            yield Block(path, fmt, start, at[0], header, line, first_row, rows)
+            start, line, first_row, rows = at[0], at[1] + 1, first_row + rows, 0
+    if rows or (first_row == 1 and header):
+        # The last records; a CSV file of only a header is one empty block, so that its
+        # header is read (and checked) by every engine alike.
+        yield Block(path, fmt, start, at[0], header, line, first_row, rows)
 
 
-def _record_end(data: mmap.mmap, pos: int, parity: int) -> int:
-    """The offset after the first newline at or after ``pos`` that is outside quotes,
-    ``parity`` being the parity of the quotes from the block's start to ``pos``; the end
-    if there is none."""
+def _csv_records(reader: Iterator[list[str]]) -> Iterator[None]:
+    """One item per CSV record as the readers count them: a row that is not blank, or a
+    row the parser rejects."""
     while True:
-        newline = data.find(b"\n", pos)
-        if newline < 0:
-            return len(data)
-        parity = (parity + data[pos:newline].count(b'"')) % 2
-        pos = newline + 1
-        if parity == 0:
-            return pos
+        try:
+            if next(reader):
+                yield None
+        except StopIteration:
+            return
+        except csv.Error:
+            yield None
 
 
 def _block_text(block: Block, encoding: str) -> io.StringIO:
@@ -200,9 +223,14 @@ def block_records(
         encoding=encoding,
         source=block.path,
         first_row=block.first_row,
-        # The header is put in front, so the block's lines start one before its first.
-        first_line=block.first_line - (1 if block.start > 0 else 0),
+        # The header is put in front, so the block's lines start that many before its first.
+        first_line=block.first_line - (_line_count(block.header) if block.start > 0 else 0),
     )
+
+
+def _line_count(data: bytes) -> int:
+    # Lines as the readers split them (\n, \r\n or a lone \r ends one).
+    return len(io.StringIO(data.decode("latin-1"), newline="").readlines())
 
 
 def count_block(block: Block, *, text_column: str | None, encoding: str) -> int:
@@ -223,12 +251,3 @@ def count_block(block: Block, *, text_column: str | None, encoding: str) -> int:
             return count
         except csv.Error:
             count += 1
-
-
-def numbered_blocks(blocks: Sequence[Block], counts: Iterable[int]) -> list[Block]:
-    """The blocks with their first rows, from each block's count of records."""
-    numbered, row = [], 1
-    for block, count in zip(blocks, counts):
-        numbered.append(replace(block, first_row=row))
-        row += count
-    return numbered

@@ -29,10 +29,17 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .blocks import BLOCK_SIZE, Block, split_blocks
-from .encode import ADDED_FIELDS, ERROR, Result, iter_csv, iter_jsonl, output_name
-from .engine import BatchOptions, in_order, prepare_chunk, route_block, run_blocks
-from .output import BatchInterrupted, Summary, Tally, atomic_output, file_name, output_format_for
+from .blocks import BLOCK_SIZE, Block, iter_blocks
+from .encode import ADDED_FIELDS, ERROR, Result, iter_csv, iter_jsonl, output_names
+from .engine import BatchOptions, in_order, route_chunk, run_blocks
+from .output import (
+    BatchInterrupted,
+    Summary,
+    Tally,
+    atomic_output,
+    file_name,
+    output_format_for,
+)
 from .records import OVERFLOW, Record, detect_format, detect_text_column
 
 if TYPE_CHECKING:
@@ -56,8 +63,9 @@ def _require() -> tuple[ModuleType, ModuleType]:
 
 
 def _renamed(columns: Sequence[str]) -> dict[str, str]:
-    # The columns output_name renames: one named like an added column is kept aside.
-    return {c: output_name(c) for c in columns if c in ADDED_FIELDS}
+    # The columns output_names renames: one named like an added column is kept aside.
+    names = output_names(tuple(map(str, columns)))
+    return {c: n for c, n in zip(columns, names) if n != c}
 
 
 def _route_partition(
@@ -75,8 +83,8 @@ def _route_partition(
         else:
             records.append(Record(i, {}, text))
     # Rows are numbered per partition here, so the messages carry no row number.
-    chunk, texts = prepare_chunk(records, numbered=False)
-    it = iter(route_block(router, texts, alternatives=alternatives))
+    chunk, routed = route_chunk(router, records, alternatives=alternatives, numbered=False)
+    it = iter(routed)
     rows = [Result.of(r, None if r.text is None else next(it)).added() for r in chunk]
     out = part.rename(columns=_renamed(list(part.columns)))
     columns = list(zip(*rows)) if rows else [()] * len(ADDED_FIELDS)
@@ -241,16 +249,16 @@ def run_dask(
         return _run_parquet(dd, inputs, output, router, options, scheduler=scheduler, jobs=jobs)
     if fmt not in ("csv", "jsonl", "text"):
         raise InputError(f"the Dask engine reads CSV, JSON Lines, text and Parquet, not {fmt}")
-    blocks = [
+    blocks = (
         b
         for path in inputs
         # A file at a URL is one block, read whole by one worker (cut it into files to spread it).
         for b in (
             [Block(path, fmt, 0, None)]
             if "://" in path
-            else split_blocks(path, fmt, encoding=encoding, size=block_size)
+            else iter_blocks(path, fmt, encoding=encoding, size=block_size)
         )
-    ]
+    )
     with _client(scheduler, jobs) as client, DaskExecutor(client, router) as executor:
         return run_blocks(blocks, output, executor, options)
 

@@ -10,6 +10,7 @@ a Dask DataFrame's rows); the tests hold all of them equal.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .records import OVERFLOW, Record
+from .records import OVERFLOW, Record, unique_names
 
 __all__ = [
     "ADDED_FIELDS",
@@ -29,7 +30,7 @@ __all__ = [
     "iter_csv",
     "iter_jsonl",
     "output_columns",
-    "output_name",
+    "output_names",
 ]
 
 #: The fields the batch job adds to every input row, in output order.
@@ -59,10 +60,13 @@ Outcome = tuple[
 Counts = Counter[tuple[str, str | None]]
 
 
-def output_name(key: str) -> str:
-    """The output name of an input field: ``input_<name>`` for one named like an added
-    field (a labelled log often has its own ``unit`` column), else the name itself."""
-    return f"input_{key}" if key in ADDED_FIELDS else key
+@functools.lru_cache(maxsize=4096)
+def output_names(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The output names of a row's input fields, none lost: ``input_<name>`` for one named
+    like an added field (a labelled log often has its own ``unit`` column), and ``_2``,
+    ``_3``... after a name already used (see :func:`~router.batch.records.unique_names`).
+    The reader's ``other_fields`` (a malformed row's surplus cells) keeps its name."""
+    return tuple(unique_names(keys, reserved=ADDED_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -130,21 +134,19 @@ class Result:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The input fields (renamed by :func:`output_name`) followed by :data:`ADDED_FIELDS`."""
-        out: dict[str, Any] = {output_name(k): v for k, v in self.fields.items()}
+        """The input fields (renamed by :func:`output_names`) followed by :data:`ADDED_FIELDS`."""
+        out = dict(zip(output_names(tuple(self.fields)), self.fields.values()))
         out.update(zip(ADDED_FIELDS, self.added()))
         return out
 
 
 def output_columns(first: Record | None, fmt: str) -> list[str] | None:
-    """The CSV output's columns: the first record's, as :func:`iter_csv` would take them
-    from its row, and the overflow column (None for JSON Lines or no records)."""
+    """The CSV output's columns: the first record's fields, the added ones, and last the
+    overflow column (None for JSON Lines or no records)."""
     if fmt != "csv" or first is None:
         return None
-    columns = list(Result(first.row, first.fields, ERROR).to_dict())
-    if OVERFLOW not in columns:
-        columns.append(OVERFLOW)
-    return columns
+    inputs = [name for name in output_names(tuple(first.fields)) if name != OVERFLOW]
+    return [*inputs, *ADDED_FIELDS, OVERFLOW]
 
 
 # -- the encoder -----------------------------------------------------------------------------
@@ -222,7 +224,8 @@ def _jsonl_rows(records: Sequence[Record], routed: Sequence[Outcome]) -> tuple[s
             kind, unit, name, confidence, listed, provisions, topic, referral = next(it)
             error = "null"
         counts[kind, unit] += 1
-        head = {output_name(k): _clean_float(v) for k, v in record.fields.items()}
+        fields = record.fields
+        head = {k: _clean_float(v) for k, v in zip(output_names(tuple(fields)), fields.values())}
         head["unit"] = unit
         head["unit_name"] = name
         head["decision"] = kind
@@ -280,8 +283,8 @@ def _csv_rows(
         if keys in layouts:
             layout = layouts[keys]
         else:
-            outputs = list(map(output_name, keys))
-            fits = plain and outputs == names
+            outputs = output_names(keys)
+            fits = plain and list(outputs) == names
             layout = layouts[keys] = None if fits else [index.get(k, -1) for k in outputs]
         if layout is None:
             cells = [v if type(v) is str else _cell(v) for v in fields.values()]
@@ -290,11 +293,11 @@ def _csv_rows(
         else:
             cells = [""] * width
             extra = {}
-            for at, key, value in zip(layout, keys, fields.values()):
+            for at, key, value in zip(layout, output_names(keys), fields.values()):
                 if at >= 0:
                     cells[at] = value if type(value) is str else _cell(value)
                 else:
-                    extra[output_name(key)] = value
+                    extra[key] = value
             for at, value in zip(added_at, added):
                 if at >= 0:
                     cells[at] = value

@@ -10,28 +10,35 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import os
 import re
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from ..errors import InputError
+from ..errors import InputError, RouterError
 from ..text import MAX_CHARS, clean_for_display
 from .blocks import (
     LOCAL_BLOCK_SIZE,
     Block,
     block_records,
     count_block,
-    numbered_blocks,
-    split_blocks,
+    iter_blocks,
     splittable,
 )
 from .encode import Counts, Outcome, Result, encode_rows, output_columns
-from .output import BatchInterrupted, Summary, Tally, file_name, output_format_for, write_parts
+from .output import (
+    BatchInterrupted,
+    Summary,
+    Tally,
+    file_name,
+    output_format_for,
+    write_parts,
+)
 from .records import Record, detect_format, read_records
 
 if TYPE_CHECKING:
@@ -126,6 +133,55 @@ def prepare_chunk(chunk: list[Record], *, numbered: bool = True) -> tuple[list[R
     return chunk, texts
 
 
+def route_texts(
+    router: Router, texts: Sequence[str], *, alternatives: int = 3
+) -> tuple[list[Outcome], dict[int, str]]:
+    """The outcomes of the ``texts`` the router takes, in order, and why it failed on each
+    of the others (by position in ``texts``): one text must not cost its whole chunk."""
+    try:
+        return route_block(router, texts, alternatives=alternatives), {}
+    except Exception:  # found again, text by text, below
+        pass
+    routed: list[Outcome] = []
+    failed: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        try:
+            routed += route_block(router, [text], alternatives=alternatives)
+        except RouterError as exc:
+            failed[i] = str(exc)
+        except Exception as exc:  # any fault of the router is this row's
+            failed[i] = f"the router cannot take this text ({type(exc).__name__}: {exc})"
+    return routed, failed
+
+
+def with_failures(
+    chunk: list[Record], failed: dict[int, str], *, numbered: bool = True
+) -> list[Record]:
+    """``chunk`` with the records whose text the router failed on (``failed``, by position
+    among the records with a text) turned into error records."""
+    if not failed:
+        return chunk
+    position = -1
+    for i, record in enumerate(chunk):
+        if record.text is None:
+            continue
+        position += 1
+        if position in failed:
+            where = f"row {record.row}: " if numbered else ""
+            chunk[i] = Record(record.row, record.fields, None, where + failed[position])
+    return chunk
+
+
+def route_chunk(
+    router: Router, chunk: list[Record], *, alternatives: int, numbered: bool = True
+) -> tuple[list[Record], list[Outcome]]:
+    """Route a chunk: the records (those that cannot be routed now error records) and the
+    outcomes of those that have a text, in order."""
+    chunk, texts = prepare_chunk(chunk, numbered=numbered)
+    routed, failed = route_texts(router, texts, alternatives=alternatives)
+    return with_failures(chunk, failed, numbered=numbered), routed
+
+
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
     for record in records:
@@ -144,8 +200,7 @@ def encode_chunk(
 
     Run in a worker, this keeps the formatting off the parent, which only reads and writes.
     """
-    chunk, texts = prepare_chunk(chunk)
-    return encode_rows(chunk, route_block(router, texts, alternatives=alternatives), columns)
+    return encode_rows(*route_chunk(router, chunk, alternatives=alternatives), columns)
 
 
 def encode_block(
@@ -305,10 +360,11 @@ def route_records(
     Raises:
         InputError: ``jobs`` is less than 1.
     """
-    work = functools.partial(route_block, alternatives=alternatives)
+    work = functools.partial(route_texts, alternatives=alternatives)
     prepared = (prepare_chunk(chunk) for chunk in _chunks(records, chunk_size))
     with _executor(router, jobs) as executor:
-        for chunk, routed in executor.map(work, prepared):
+        for chunk, (routed, failed) in executor.map(work, prepared):
+            chunk = with_failures(chunk, failed)
             it = iter(routed)
             for record in chunk:
                 yield Result.of(record, None if record.text is None else next(it))
@@ -354,13 +410,13 @@ def run_batch(
     )
     executor = _executor(router, jobs)
     if jobs > 1 and splittable(inputs, input_format, encoding):
-        blocks = [
+        blocks = (
             block
             for path in inputs
-            for block in split_blocks(
+            for block in iter_blocks(
                 path, input_format or detect_format(path), encoding=encoding, size=block_size
             )
-        ]
+        )
         with executor:
             return run_blocks(
                 blocks, output, executor, options, stdout=stdout, on_progress=on_progress
@@ -393,7 +449,7 @@ def run_batch(
 
 
 def run_blocks(
-    blocks: Sequence[Block],
+    blocks: Iterable[Block],
     output: str | None,
     executor: Executor,
     options: BatchOptions,
@@ -403,26 +459,26 @@ def run_blocks(
 ) -> Summary:
     """Route the records of ``blocks`` on ``executor`` and write them to ``output``.
 
-    The workers count each block's records (rows are numbered across blocks and files),
-    then read, route and encode the blocks, so this process only writes. The output is the
-    same as one process reading the files.
+    The workers read, route and encode the blocks, so this process only writes. The output
+    is the same as one process reading the files. ``blocks`` may be lazy
+    (:func:`~router.batch.blocks.iter_blocks`): the workers start on the first ones while
+    the rest are cut.
 
     Raises:
-        InputError: the first block has no text column; nothing is written.
+        InputError: an input cannot be read or the first block has no text column;
+            nothing is written.
         BatchInterrupted: Ctrl-C; the output is not written.
     """
     tally = Tally()
-    # The first record, read here: a missing text column fails before anything is written,
-    # and CSV output takes its columns from it.
-    first = next(options.records(blocks[0]), None) if blocks else None
-    columns = output_columns(first, options.output_format)
-    counting = executor.map(functools.partial(_count, options=options), ((b, b) for b in blocks))
+    blocks = iter(blocks)
     try:
-        numbered = numbered_blocks(blocks, (count for _, count in counting))
+        head = next(blocks, None)
+        # The first record, read here: a missing text column fails before anything is
+        # written, and CSV output takes its columns from it.
+        first = next(options.records(head), None) if head is not None else None
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(0, file_name(output)) from exc
-    finally:
-        counting.close()  # type: ignore[attr-defined]
+    columns = output_columns(first, options.output_format)
     read = 0
 
     def progress(block: Block) -> None:
@@ -431,10 +487,26 @@ def run_blocks(
             read += (block.end or os.path.getsize(block.path)) - block.start
             on_progress(tally.rows, read)
 
+    count = functools.partial(_count, options=options)
     work = functools.partial(encode_block, options=options, columns=columns)
+    numbered = _numbered(executor, count, itertools.chain([head] if head else [], blocks))
     parts = executor.map(work, ((b, b) for b in numbered))
     write_parts(output, stdout, columns, parts, tally, done=progress)
     return tally.summary()
+
+
+def _numbered(
+    executor: Executor, count: Callable[[Router, Block], int], blocks: Iterable[Block]
+) -> Iterator[Block]:
+    """The blocks with their rows numbered across all of them (and so across files). A
+    block the cutter could not count (a gzipped or remote file) is counted by a worker."""
+    row = 1
+    for block in blocks:
+        rows = block.rows
+        if rows is None:
+            rows = next(iter(executor.map(count, [(block, block)])))[1]
+        yield replace(block, first_row=row, rows=rows)
+        row += rows
 
 
 def _prepend(first: Record, rest: Iterator[Record]) -> Iterator[Record]:

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ __all__ = [
     "read_records",
     "read_text",
     "text_codec",
+    "unique_names",
 ]
 
 #: CSV columns tried, in this order and ignoring case, when no ``text_column`` is given.
@@ -296,13 +298,32 @@ def csv_header(
         return None
     except csv.Error as exc:
         raise InputError(f"{source}: the CSV header is malformed ({exc})") from exc
-    header = [_repair(h) for h in header]
+    header = unique_names([_repair(h) for h in header], reserved=(OVERFLOW,))
     column = text_column if text_column is not None else detect_text_column(header)
     if column is None or column not in header:
         names = ", ".join(header) or "none"
         wanted = f"no column {column!r}" if column else "no text column"
         raise InputError(f"{source}: {wanted} (columns: {names}); pass --text-column NAME")
     return header, column
+
+
+def unique_names(names: Sequence[str], *, reserved: Sequence[str] = ()) -> list[str]:
+    """``names`` made unique, so that no field is lost: a name in ``reserved`` becomes
+    ``input_<name>``, and a name already used becomes ``<name>_2`` (or ``_3``...: the first
+    that is free)."""
+    wanted = [f"input_{n}" if n in reserved else n for n in names]
+    taken = set(wanted)
+    used: set[str] = set()
+    out = []
+    for name in wanted:
+        if name in used:
+            k = 2
+            while f"{name}_{k}" in taken or f"{name}_{k}" in used:
+                k += 1
+            name = f"{name}_{k}"
+        used.add(name)
+        out.append(name)
+    return out
 
 
 def read_jsonl(
@@ -321,9 +342,17 @@ def read_jsonl(
             yield Record(row, {"line": _repair(line.rstrip("\r\n"))}, None, error)
             continue
         try:
-            obj = json.loads(line)
+            obj = _JSON_DECODER.decode(line)
+            if _ESCAPED_SURROGATE.search(line) is not None:
+                _check_unicode(obj)
+            if line.count("[") + line.count("{") > MAX_JSON_DEPTH:
+                _check_depth(obj)
         except ValueError as exc:
             reason = "empty line" if not line.strip() else f"malformed JSON ({exc})"
+            yield Record(row, {"line": line.rstrip("\r\n")}, None, f"row {row}: {reason}")
+            continue
+        except RecursionError:
+            reason = f"malformed JSON (nested more than {MAX_JSON_DEPTH} levels deep)"
             yield Record(row, {"line": line.rstrip("\r\n")}, None, f"row {row}: {reason}")
             continue
         if not isinstance(obj, dict):
@@ -358,8 +387,69 @@ def read_text(
             yield Record(row, {"text": text}, text)
 
 
+def _finite(text: str) -> float:
+    # Python reads 1e999 as inf and NaN/Infinity as floats, but none of them is JSON: it
+    # could not be written back as read.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is out of range")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+# The standard decoder, with numbers that cannot be written back refused.
+_JSON_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_constant)
+
+# A \\uD800-\\uDFFF escape: it may decode to a lone surrogate, which no file can hold.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_unicode(value: Any) -> None:
+    """Raise ValueError if ``value`` (parsed JSON) holds a lone surrogate, in a key or a
+    string at any depth: escaped surrogate pairs decode to one character, lone ones stay."""
+    if isinstance(value, str):
+        hit = _SURROGATE.search(value)
+        if hit is not None:
+            raise ValueError(f"\\u{ord(hit.group()):04x} is half of a character, not text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_unicode(key)
+            _check_unicode(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_unicode(item)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: How deep lists and objects of a JSON Lines row may nest. Python reads a little under
+#: 1,000 levels and then cannot write them back from deeper in a worker's stack.
+MAX_JSON_DEPTH = 200
+
+
+def _check_depth(value: Any) -> None:
+    """Raise ValueError if ``value`` nests deeper than :data:`MAX_JSON_DEPTH` (iteratively:
+    the check itself must not run out of stack)."""
+    level: list[Any] = [value]
+    for _ in range(MAX_JSON_DEPTH + 1):
+        level = [
+            item
+            for v in level
+            if isinstance(v, dict | list)
+            for item in (v.values() if isinstance(v, dict) else v)
+            if isinstance(item, dict | list)
+        ]
+        if not level:
+            return
+    raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+
+
 def _kind(value: object) -> str:
     return {
+        type(None): "null",
         bool: "a boolean",
         int: "a number",
         float: "a number",
