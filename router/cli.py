@@ -284,6 +284,7 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
         b.output_format_for(output, options.get("output_format"))
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
+    b.check_output(output)  # a folder, or no folder to write in: say so before the run
     router = load_router(pack)
     paths = [p for p in inputs if p != "-"]
     total = 0 if "-" in inputs else sum(os.path.getsize(p) for p in paths if os.path.isfile(p))

@@ -50,6 +50,7 @@ from .engine import (
     BatchOptions,
     Inline,
     Pool,
+    WorkerDied,
     route_block,
     route_records,
     run_batch,
@@ -60,6 +61,7 @@ from .output import (
     Summary,
     Tally,
     atomic_output,
+    check_output,
     output_format_for,
 )
 from .records import (
@@ -95,8 +97,10 @@ __all__ = [
     "Result",
     "Summary",
     "Tally",
+    "WorkerDied",
     "atomic_output",
     "block_records",
+    "check_output",
     "count_block",
     "detect_format",
     "detect_text_column",

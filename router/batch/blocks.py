@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from .records import (
     detect_format,
     read_stream,
     text_codec,
+    undecodable_end,
+    unreadable,
 )
 
 __all__ = [
@@ -184,17 +187,22 @@ def _csv_records(reader: Iterator[list[str]]) -> Iterator[None]:
 
 def _block_text(block: Block, encoding: str) -> io.StringIO:
     """A block's text (after the header line put in front, for CSV), ready to read."""
-    if block.end is None and "://" in block.path:
-        data = _read_url(block.path)
-    elif block.end is None:
-        opener = gzip.open if block.path.lower().endswith(".gz") else open
-        with opener(block.path, "rb") as f:
-            data = f.read()
-    else:
-        with open(block.path, "rb") as f:
-            f.seek(block.start)
-            data = block.header + f.read(block.end - block.start)
-    return io.StringIO(data.decode(text_codec(encoding), "surrogateescape"), newline="")
+    try:
+        if block.end is None and "://" in block.path:
+            data = _read_url(block.path)
+        elif block.end is None:
+            opener = gzip.open if block.path.lower().endswith(".gz") else open
+            with opener(block.path, "rb") as f:
+                data = f.read()
+        else:
+            with open(block.path, "rb") as f:
+                f.seek(block.start)
+                data = block.header + f.read(block.end - block.start)
+        return io.StringIO(data.decode(text_codec(encoding), "surrogateescape"), newline="")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(unreadable(block.path, exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(undecodable_end(block.path, encoding, exc)) from exc
 
 
 def _read_url(url: str) -> bytes:

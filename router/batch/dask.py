@@ -37,6 +37,7 @@ from .output import (
     Summary,
     Tally,
     atomic_output,
+    check_output,
     file_name,
     output_format_for,
 )
@@ -237,6 +238,7 @@ def run_dask(
     if len(formats) != 1:
         raise InputError("the Dask engine reads inputs of one format at a time")
     fmt = formats.pop()
+    check_output(output)
     options = BatchOptions(
         output_format=output_format_for(output, output_format),
         input_format=fmt,

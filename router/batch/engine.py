@@ -17,6 +17,7 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +36,7 @@ from .output import (
     BatchInterrupted,
     Summary,
     Tally,
+    check_output,
     file_name,
     output_format_for,
     write_parts,
@@ -51,6 +53,7 @@ __all__ = [
     "Executor",
     "Inline",
     "Pool",
+    "WorkerDied",
     "in_order",
     "route_block",
     "route_records",
@@ -312,7 +315,25 @@ class Pool:
         assert self._pool is not None, "use Pool as a context manager"
         submit = self._pool.submit
         submitted = ((kept, submit(_in_worker, work, sent)) for kept, sent in items)
-        return in_order(submitted, window=2 * self.jobs)
+        return _results(submitted, window=2 * self.jobs, jobs=self.jobs)
+
+
+class WorkerDied(RouterError):
+    """A worker process died (killed, or out of memory) and took its tasks with it; the
+    other workers are stopped and nothing is written."""
+
+
+def _results(
+    submitted: Iterable[tuple[Any, Any]], *, window: int, jobs: int
+) -> Iterator[tuple[Any, Any]]:
+    try:
+        yield from in_order(submitted, window=window)
+    except BrokenProcessPool as exc:
+        raise WorkerDied(
+            f"a worker process died (killed, or out of memory) while routing, so its rows "
+            f"are lost and nothing was written; run again, with fewer than --jobs {jobs} "
+            "if memory is short"
+        ) from exc
 
 
 def in_order(submitted: Iterable[tuple[Any, Any]], *, window: int) -> Iterator[tuple[Any, Any]]:
@@ -400,6 +421,7 @@ def run_batch(
         InputError: an input cannot be read or has no text column; nothing is written.
         BatchInterrupted: Ctrl-C; says how many rows were done; the output is not written.
     """
+    check_output(output)
     options = BatchOptions(
         output_format=output_format_for(output, output_format),
         input_format=input_format,

@@ -25,6 +25,7 @@ __all__ = [
     "Summary",
     "Tally",
     "atomic_output",
+    "check_output",
     "output_format_for",
     "write_parts",
 ]
@@ -143,6 +144,31 @@ def output_format_for(output: str | None, output_format: str | None) -> str:
     return fmt
 
 
+def check_output(output: str | None) -> None:
+    """Fail now, before any routing, if ``output`` cannot be written: it names a folder,
+    or its folder is missing or not writable. None or ``-`` (stdout) always can.
+
+    Raises:
+        InputError: says which and what to do.
+    """
+    if output is None or output == "-":
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise InputError(
+            f"{output} is a folder; give -o a file name, such as {target / 'routed.jsonl'}"
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(
+            f"cannot write {output}: there is no folder {folder}; create it or choose another -o"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"cannot write {output}: the folder {folder} is not writable; choose another -o"
+        )
+
+
 @contextlib.contextmanager
 def atomic_output(output: str | None, *, stdout: IO[str] | None = None) -> Iterator[IO[str]]:
     """A text stream for ``output`` that appears under its name only when complete.
@@ -198,6 +224,8 @@ def write_parts(
 
     Raises:
         BatchInterrupted: Ctrl-C; the output file is not written.
+        InputError: the output cannot be written (a full disk); the file is not written.
+        BrokenPipeError: stdout was closed by its reader.
     """
     try:
         with atomic_output(output, stdout=stdout) as stream:
@@ -212,6 +240,15 @@ def write_parts(
             stream.flush()
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(tally.rows, file_name(output)) from exc
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: the caller decides how to end
+    except OSError as exc:  # a full disk, most often
+        where = file_name(output) or "the output"
+        kept = f"; {where} was not written" if file_name(output) else ""
+        raise InputError(
+            f"cannot write {where}: {exc.strerror or exc}{kept}; free some space or "
+            "choose another -o"
+        ) from exc
     finally:
         parts.close()  # type: ignore[attr-defined]
 

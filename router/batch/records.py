@@ -16,6 +16,7 @@ import math
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,14 +177,36 @@ def open_text(
         raise InputError(f"unknown encoding {encoding!r}; try --encoding=latin-1") from exc
     try:
         yield text, position
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        raise InputError(f"cannot read {path}: {exc}") from exc
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputError(unreadable(path, exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(undecodable_end(path, encoding, exc)) from exc
     finally:
         text.detach()
         if binary is not raw:
             binary.close()
         if owned:
             raw.close()
+
+
+def unreadable(path: str, exc: BaseException) -> str:
+    """The message for a file that fails while it is read (a damaged or cut-short gzip)."""
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if path.lower().endswith(".gz"):
+        return (
+            f"cannot read {path}: {reason}; the gzip file is damaged or incomplete: "
+            "get a complete copy (gzip -t tests one)"
+        )
+    return f"cannot read {path}: {reason}"
+
+
+def undecodable_end(path: str, encoding: str, exc: UnicodeDecodeError) -> str:
+    """The message for a file whose last bytes do not make a whole character (an odd
+    number of bytes in UTF-16): surrogateescape keeps bad bytes inside a file, not there."""
+    return (
+        f"cannot read {path}: it ends in the middle of a character ({exc.reason}), so it "
+        f"is not complete {encoding} text; check --encoding, or whether the file was cut short"
+    )
 
 
 def _undecodable(text: str, row: int, encoding: str) -> str | None:
