@@ -287,3 +287,83 @@ def test_utf16_with_an_odd_number_of_bytes_is_one_error_line(
         result = runner.invoke(cli, ["batch", str(src), "--encoding", "utf-16", "-j", jobs])
         assert result.exit_code == 1
         assert result.output.startswith(f"Error: cannot read {src}: it ends in the middle of")
+
+
+# -- signals and pipes -----------------------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def started_workers(proc: subprocess.Popen, n: int = 2) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 240
+    while len(children(proc.pid)) < n:
+        assert proc.poll() is None and time.monotonic() < deadline, "no workers started"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c_keeps_the_old_output_and_exits_143(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 4000) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "-o", str(out), "--jobs", "2"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    started_workers(proc)
+    workers = children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    stderr = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr and stderr.startswith("Stopped: interrupted after ")
+    assert out.read_text(encoding="utf-8") == "previous\n"  # the previous output is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt", "out.jsonl"]  # no .part
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+
+
+@pytest.mark.slow
+def test_a_closed_stdout_stops_every_worker_quietly(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 4000) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    started_workers(proc)
+    workers = children(proc.pid)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"{")  # `| head -1`
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""  # type: ignore[union-attr]
+    deadline = time.monotonic() + 10
+    while [w for w in workers if Path(f"/proc/{w}").exists()]:
+        assert time.monotonic() < deadline, "workers left running after stdout closed"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_one_error_line_and_stops_the_others(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 4000) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "-o", str(out), "--jobs", "2"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    started_workers(proc)
+    first, *others = children(proc.pid)
+    os.kill(first, signal.SIGKILL)
+    assert proc.wait(timeout=60) == 1
+    stderr = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
+    assert not [w for w in others if Path(f"/proc/{w}").exists()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]

@@ -269,6 +269,9 @@ def _init_worker(router: Router) -> None:
     # The terminal sends Ctrl-C to the whole process group; the parent alone decides how to
     # stop, so a worker must not die mid-chunk with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's handlers; SIGTERM must end it (that is how the
+    # pool stops it), not raise in it what the parent's handler raises.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _in_worker(work: Callable[[Router, Any], Any], item: Any) -> Any:
@@ -305,8 +308,15 @@ class Pool:
             gc.unfreeze()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         assert self._pool is not None
+        if kind is not None:
+            # Stopped early (Ctrl-C, SIGTERM, a closed stdout, an error): the results in
+            # flight are not wanted, so the workers are ended now rather than after their
+            # current block. (Python 3.14 has terminate_workers() for this.)
+            processes = getattr(self._pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def map(
