@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -285,11 +286,13 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
 
     from . import batch as b
     from .errors import InputError
+    from .render import render_batch_progress, render_batch_summary
 
     try:  # before the router loads: a wrong output name is a usage error
         b.output_format_for(output, options.get("output_format"))
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
+    b.check_output(output)  # a folder, or no folder to write in: say so before the run
     router = load_router(pack)
     paths = [p for p in inputs if p != "-"]
     total = 0 if "-" in inputs else sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
@@ -299,26 +302,63 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
         now = time.perf_counter()
         if now - shown[0] >= 0.2:
             shown[0] = now
-            line = b.format_progress(rows, now - started, read / total if total else None)
+            line = render_batch_progress(rows, now - started, read / total if total else None)
             click.echo(f"\r{line}", nl=False, err=True)
 
     live = sys.stderr.isatty()  # progress on a terminal only: logs and pipes stay clean
-    try:
-        if engine == "dask":
-            from .dask import run_dask
+    terminated: list[int] = []
+    target = output if output not in (None, "-") else None
+    with _batch_signals(terminated):
+        try:
+            if engine == "dask":
+                from .batch.dask import run_dask
 
-            summary = run_dask(list(inputs), output, router, scheduler=scheduler, **options)
-        else:
-            run = functools.partial(b.run_batch, on_progress=progress if live else None)
-            summary = run(list(inputs), output, router, **options)
-    except b.BatchInterrupted as exc:
-        click.echo(("\n" if live else "") + f"Stopped: {exc}", err=True)
-        sys.exit(130)
+                summary = run_dask(list(inputs), output, router, scheduler=scheduler, **options)
+            else:
+                run = functools.partial(b.run_batch, on_progress=progress if live else None)
+                summary = run(list(inputs), output, router, **options)
+        except (KeyboardInterrupt, b.WorkerDied) as exc:
+            if isinstance(exc, b.WorkerDied) and not terminated:
+                raise  # a worker died on its own: an error, not a stop
+            # Stopped before the first row (while the workers start), or SIGTERM sent to
+            # the process group, which kills the workers too: still a stop.
+            stopped = exc if isinstance(exc, b.BatchInterrupted) else b.BatchInterrupted(0, target)
+            click.echo(("\n" if live else "") + f"Stopped: {stopped}", err=True)
+            sys.exit(143 if terminated else 130)
+        except BrokenPipeError:
+            # The reader of stdout went away (`... | head`): the workers are stopped; end
+            # quietly, and keep Python's last flush from reporting the closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
     if live:
         click.echo("\r\033[K", nl=False, err=True)
     if not quiet:
         names = {u.id: u.name for u in router.units}
-        click.echo(b.render_summary(summary, names=names), err=True)
+        click.echo(render_batch_summary(summary, names=names), err=True)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it stops a batch the same way."""
+
+
+@contextlib.contextmanager
+def _batch_signals(terminated: list[int]) -> Iterator[None]:
+    """During a batch: SIGTERM stops it as Ctrl-C does (noted in ``terminated``), and a
+    closed stdout raises BrokenPipeError instead of killing this process at once, which
+    left the worker processes running, blocked on a queue no one read."""
+
+    def on_term(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    pipe = signal.signal(signal.SIGPIPE, signal.SIG_IGN) if hasattr(signal, "SIGPIPE") else None
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if pipe is not None:
+            signal.signal(signal.SIGPIPE, pipe)
 
 
 def main(argv: list[str] | None = None) -> None:

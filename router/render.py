@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import click
 
 from .answers import contact_lines, quote_marker
@@ -13,8 +16,13 @@ from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Decision
 from .text import clean_for_display
 from .wrap import line_width, wrap
 
+if TYPE_CHECKING:
+    from .batch import Summary
+
 __all__ = [
     "confidence_words",
+    "render_batch_progress",
+    "render_batch_summary",
     "render_decision",
     "render_evaluation",
     "render_evidence",
@@ -336,4 +344,37 @@ def render_pick(
     arrow = _style("\u2192 " + unit.name, color, bold=True, fg="green")
     lines += wrap(arrow, w, hang="  ", keep=keep)
     lines += _quote_lines(unit, w, color, "  ", language)
+    return "\n".join(lines)
+
+
+# -- batch: the progress line and the summary ------------------------------------------------
+
+
+def render_batch_progress(rows: int, elapsed: float, fraction: float | None) -> str:
+    """A batch run's one-line progress: rows, rows/s and, when the size is known, % and ETA."""
+    rate = rows / elapsed if elapsed > 0 else 0.0
+    line = f"{rows:>12,} rows  {rate:>9,.0f} rows/s"
+    if fraction is not None and 0 < fraction <= 1:
+        remaining = elapsed * (1 - fraction) / fraction
+        minutes, seconds = divmod(int(remaining), 60)
+        line += f"  {fraction:6.1%}  ETA {minutes:d}:{seconds:02d}"
+    return line
+
+
+def render_batch_summary(summary: Summary, *, names: Mapping[str, str] | None = None) -> str:
+    """A batch run's summary as plain text lines, for stderr: rows, speed, rows per unit
+    (``names`` maps unit ids to the names shown) and per decision."""
+    s = summary
+    lines = [f"{s.rows:,} rows in {s.seconds:.1f} s ({s.rows_per_second:,.0f} rows/s)"]
+    for unit, count in s.per_unit:
+        label = (names or {}).get(unit, unit)
+        lines.append(f"  {label:<44} {count:>10,}  {s.share(count):6.1%}")
+    lines.append(
+        f"  {'clarify (two units about equally likely)':<44} {s.clarify:>10,}  "
+        f"{s.share(s.clarify):6.1%}"
+    )
+    lines.append(f"  {'out of scope':<44} {s.out_of_scope:>10,}  {s.share(s.out_of_scope):6.1%}")
+    lines.append(
+        f"  {'error rows (see the error field)':<44} {s.errors:>10,}  {s.share(s.errors):6.1%}"
+    )
     return "\n".join(lines)

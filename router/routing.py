@@ -409,9 +409,6 @@ class Router:
             self._remember(self._recent_outcomes, alternatives, waiting, found, out)
         return out  # type: ignore[return-value]
 
-    #: Deprecated: the name router/batch.py called before :meth:`outcomes` was public.
-    _route_rows = outcomes
-
     def cache_info(self) -> dict[str, tuple[int, int]]:
         """Each cache's size and limit: ``decisions`` and ``outcomes`` (recent texts),
         ``words`` (the classifier's table of seen words), ``corrections`` and

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from samples import QUESTIONS as SAMPLES
 
@@ -43,6 +44,7 @@ def jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+@pytest.mark.slow  # starts the command in a process of its own
 def test_stdin_text_to_jsonl_stdout_summary_on_stderr() -> None:
     data = ("\n".join(QUESTIONS) + "\n\n").encode()
     result = run("batch", "-", input=data)
@@ -172,6 +174,7 @@ def test_help(runner: CliRunner) -> None:
     assert "--scheduler ADDRESS" in result.output
 
 
+@pytest.mark.slow  # starts the command in a process of its own
 def test_jobs_2_gives_the_same_output_as_one(tmp_path: Path) -> None:
     src = tmp_path / "log.txt"
     lines = [*QUESTIONS * 200, "", *QUESTIONS]
@@ -185,6 +188,7 @@ def test_jobs_2_gives_the_same_output_as_one(tmp_path: Path) -> None:
     assert len(one.read_text(encoding="utf-8").splitlines()) == len(lines)
 
 
+@pytest.mark.slow  # starts the command in a process of its own
 def test_ctrl_c_stops_cleanly_and_leaves_no_file(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen(
@@ -210,6 +214,7 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # starts the command in a process of its own
 def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     src = tmp_path / "log.txt"
     src.write_text("\n".join(QUESTIONS * 10) + "\n", encoding="utf-8")
@@ -237,3 +242,128 @@ def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     text = seen.decode()
     assert "\r" in text and "rows/s" in text and "100.0%  ETA 0:00" in text
     assert "50 rows in " in text  # then the summary
+
+
+# -- faults: one Error line, exit 1, checked before the run where it can be ------------------
+
+
+def test_output_naming_a_folder_is_refused_before_the_run(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("who fines GPAI providers?\n", encoding="utf-8")
+    result = runner.invoke(cli, ["batch", str(src), "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {tmp_path} is a folder; give -o a file name, such as {tmp_path}/routed.jsonl"
+    )
+    result = runner.invoke(cli, ["batch", str(src), "-o", str(tmp_path / "no" / "out.csv")])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot write {tmp_path}/no/out.csv: there is no")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
+def test_a_damaged_gzip_is_one_error_line_not_a_traceback(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    whole = gzip.compress(("text\n" + "who fines GPAI providers?\n" * 50).encode())
+    damaged = whole[:12] + b"\xff" * 10 + whole[22:]
+    for name, data in (("cut.csv.gz", whole[: len(whole) // 2]), ("bad.csv.gz", damaged)):
+        (tmp_path / name).write_bytes(data)
+        result = runner.invoke(cli, ["batch", str(tmp_path / name), "-o", str(tmp_path / "o.csv")])
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+        assert result.output.startswith(f"Error: cannot read {tmp_path / name}: ")
+        assert "the gzip file is damaged or incomplete" in result.output
+        assert not (tmp_path / "o.csv").exists()
+
+
+def test_utf16_with_an_odd_number_of_bytes_is_one_error_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    src = tmp_path / "log.txt"
+    src.write_bytes("who fines GPAI providers?\n".encode("utf-16") + b"x")
+    for jobs in ("1", "2"):
+        result = runner.invoke(cli, ["batch", str(src), "--encoding", "utf-16", "-j", jobs])
+        assert result.exit_code == 1
+        assert result.output.startswith(f"Error: cannot read {src}: it ends in the middle of")
+
+
+# -- signals and pipes -----------------------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def started_workers(proc: subprocess.Popen, n: int = 2) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 240
+    while len(children(proc.pid)) < n:
+        assert proc.poll() is None and time.monotonic() < deadline, "no workers started"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c_keeps_the_old_output_and_exits_143(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 4000) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "-o", str(out), "--jobs", "2"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    started_workers(proc)
+    workers = children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    stderr = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr and stderr.startswith("Stopped: interrupted after ")
+    assert out.read_text(encoding="utf-8") == "previous\n"  # the previous output is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt", "out.jsonl"]  # no .part
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+
+
+@pytest.mark.slow
+def test_a_closed_stdout_stops_every_worker_quietly(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 4000) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    started_workers(proc)
+    workers = children(proc.pid)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"{")  # `| head -1`
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""  # type: ignore[union-attr]
+    deadline = time.monotonic() + 10
+    while [w for w in workers if Path(f"/proc/{w}").exists()]:
+        assert time.monotonic() < deadline, "workers left running after stdout closed"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_one_error_line_and_stops_the_others(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("\n".join(QUESTIONS * 4000) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [str(BIN), "batch", str(src), "-o", str(out), "--jobs", "2"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    started_workers(proc)
+    first, *others = children(proc.pid)
+    os.kill(first, signal.SIGKILL)
+    assert proc.wait(timeout=60) == 1
+    stderr = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
+    assert not [w for w in others if Path(f"/proc/{w}").exists()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]

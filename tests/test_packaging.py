@@ -29,6 +29,7 @@ def test_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> No
 
     names = zipfile.ZipFile(wheels[0]).namelist()
     assert "router/corpus/units.yaml" in names
+    assert "router/batch/engine.py" in names and "router/batch/dask.py" in names  # a subpackage
     assert "router/corpus/sources/ai_office_announcement.txt" in names
     assert "router/intents/calibration.yaml" in names
     assert "router/intents/out_of_scope.yaml" in names

@@ -1,9 +1,8 @@
-"""router.dask on a real local Dask cluster: same rows as the single-process job."""
+"""router.batch.dask on a real local Dask cluster: same rows as the single-process job."""
 
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
@@ -59,7 +58,7 @@ def test_route_dataframe_equals_single_process_row_for_row(client: Any, router: 
     import dask.dataframe as dd
     import pandas as pd
 
-    from router.dask import route_dataframe
+    from router.batch.dask import route_dataframe
 
     frame = pd.DataFrame({"id": range(len(TEXTS)), "text": TEXTS, "unit": "label"})
     ddf = dd.from_pandas(frame, npartitions=4)
@@ -102,7 +101,7 @@ def test_route_dataframe_equals_single_process_row_for_row(client: Any, router: 
 def test_run_dask_writes_the_same_file_as_the_local_engine(
     client: Any, router: Router, tmp_path: Path
 ) -> None:
-    from router.dask import run_dask
+    from router.batch.dask import run_dask
 
     src = tmp_path / "log.csv"
     src.write_text(
@@ -122,7 +121,7 @@ def test_route_dataframe_unknown_column(router: Router) -> None:
     import dask.dataframe as dd
     import pandas as pd
 
-    from router.dask import route_dataframe
+    from router.batch.dask import route_dataframe
 
     ddf = dd.from_pandas(pd.DataFrame({"body": ["x"]}), npartitions=1)
     with pytest.raises(InputError, match="no column 'text' \\(columns: body\\)"):
@@ -131,7 +130,7 @@ def test_route_dataframe_unknown_column(router: Router) -> None:
 
 @needs_dask
 def test_run_dask_refuses_stdin_and_mixed_formats(router: Router, tmp_path: Path) -> None:
-    from router.dask import run_dask
+    from router.batch.dask import run_dask
 
     with pytest.raises(InputError, match="cannot read stdin"):
         run_dask(["-"], None, router)
@@ -148,7 +147,7 @@ def test_run_dask_refuses_stdin_and_mixed_formats(router: Router, tmp_path: Path
 def test_run_dask_on_dirty_files_writes_what_the_local_engine_writes(
     client: Any, router: Router, tmp_path: Path, out: str, messy_csv: Path
 ) -> None:
-    from router.dask import run_dask
+    from router.batch.dask import run_dask
 
     messy = messy_csv
     other = tmp_path / "other.csv"
@@ -176,7 +175,7 @@ def test_run_dask_reads_files_at_urls_with_the_local_readers(
     # file:// goes through fsspec as s3:// would: each file one block, read by a worker.
     import gzip
 
-    from router.dask import run_dask
+    from router.batch.dask import run_dask
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -196,34 +195,6 @@ def test_run_dask_reads_files_at_urls_with_the_local_readers(
         run_dask([f"nosuchprotocol://{logs}/a.csv"], None, router)
 
 
-def test_blocks_cut_between_records_and_read_the_same_records(
-    tmp_path: Path, messy_csv: Path
-) -> None:
-    from dataclasses import replace
-
-    from router.batch import _count_block, block_records, read_records, split_blocks
-
-    messy = messy_csv
-    want = [(r.row, r.fields, r.text, r.error) for r in read_records(str(messy))]
-    options = {"text_column": None, "text_field": "text", "encoding": "utf-8"}
-    for size in (1, 64, 1000, 1 << 30):
-        blocks = split_blocks(str(messy), "csv", size=size)
-        got, row = [], 1
-        for block in blocks:
-            records = list(block_records(replace(block, first_row=row), **options))
-            assert _count_block(block, options=options) == len(records)  # the lean count
-            row += len(records)
-            got += [(r.row, r.fields, r.text, r.error) for r in records]
-        assert got == want, size
-        assert len(blocks) > 1 or size == 1 << 30
-        # Every cut is at a record's end: an even number of quotes before it.
-        data = messy.read_bytes()
-        assert all(data[: b.start].count(b'"') % 2 == 0 for b in blocks)
-    empty = tmp_path / "empty.csv"
-    empty.write_bytes(b"")
-    assert split_blocks(str(empty), "csv") == []
-
-
 def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, router: Router) -> None:
     real_import = builtins.__import__
 
@@ -233,8 +204,36 @@ def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, route
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
-    from router.dask import route_dataframe
+    from router.batch.dask import route_dataframe
 
+    # The module imports without Dask, and says what to install when used.
     with pytest.raises(InputError, match=r"pip install 'ai-office-router\[dask\]'"):
         route_dataframe(object(), "text", router=router)
-    assert json  # the module imports without Dask
+
+
+@needs_dask
+def test_hostile_rows_and_a_broken_header_come_out_of_dask_as_out_of_one_process(
+    client: Any, router: Router, tmp_path: Path
+) -> None:
+    from test_batch_properties import JSON_LINES
+
+    from router.batch.dask import run_dask
+
+    hostile = tmp_path / "log.jsonl"
+    hostile.write_bytes(b"\n".join(JSON_LINES) + b"\n")
+    quotes = tmp_path / "log.csv"
+    quotes.write_bytes(
+        b"note,text,note\n"
+        b"1,a man 6'2\" tall asks,x\n"
+        b'2,"a question\nover ""two"" lines",y\n' + "3,\u0301\u0302,z\n".encode()
+    )
+    for src, out in ((hostile, "jsonl"), (hostile, "csv"), (quotes, "csv")):
+        local, remote = tmp_path / f"local.{out}", tmp_path / f"dask.{out}"
+        run_batch([str(src)], str(local), router)
+        run_dask([str(src)], str(remote), router, scheduler=client.scheduler.address, block_size=9)
+        assert remote.read_bytes() == local.read_bytes()
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b'"id,text\n1,hello\n')
+    with pytest.raises(InputError, match="the CSV header is malformed"):
+        run_dask([str(broken)], str(tmp_path / "b.csv"), router, scheduler=client.scheduler.address)
+    assert not (tmp_path / "b.csv").exists()
