@@ -1,4 +1,9 @@
-"""Plain-text rendering of decisions, units and evaluations for terminals (no printing here)."""
+"""Plain-text rendering of decisions, units and evaluations for terminals (no printing here).
+
+Every renderer returns text through :func:`~router.text.clean_for_terminal`: a pack's
+wording, a question or a file's labels can hold escape sequences and bidi or invisible
+characters, and none of them may reach the terminal (only the styles added here do).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from .evaluate import OUT_OF_SCOPE, Evaluation
 from .law import Provision
 from .pack import Citation, Unit
 from .results import Decision
-from .text import clean_for_display
+from .text import clean_for_display, clean_for_terminal
 
 __all__ = [
     "confidence_words",
@@ -35,7 +40,15 @@ def _width(width: int | None) -> int:
 
 
 def _style(text: str, color: bool, **kwargs: object) -> str:
+    # Cleaned before styling, so that with colour on, the only escape sequences in the
+    # output are the ones added here.
+    text = clean_for_terminal(text)
     return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
+
+
+def _wrap(text: str, **kwargs: object) -> list[str]:
+    """``textwrap.wrap`` of the cleaned text (widths then count only what is shown)."""
+    return textwrap.wrap(clean_for_terminal(text), **kwargs)  # type: ignore[arg-type]
 
 
 def confidence_words(confidence: float) -> str:
@@ -58,12 +71,12 @@ def _cited_lines(
 ) -> list[str]:
     """A verbatim quote behind a bar, then its citation, wrapped to ``width``."""
     bar = _style("\u2502 ", color, fg="cyan")
-    body = textwrap.wrap(
+    body = _wrap(
         f"\u201c{text}\u201d", width=width - len(indent) - 2, break_on_hyphens=False
     )
     lines = [indent + bar + _style(line, color, italic=True) for line in body]
     if citation is not None:
-        cite = textwrap.wrap(
+        cite = _wrap(
             f"\u2014 {citation}",
             width=width - len(indent) - 2,
             break_long_words=False,
@@ -81,7 +94,7 @@ def _topic_lines(decision: Decision, width: int, color: bool) -> list[str]:
     head = _style(f"  {topic.name}", color, bold=True)
     if topic.description is None:
         note = f"(No official page describing {topic.name} is stored, so none is quoted.)"
-        return [head, *["  " + line for line in textwrap.wrap(note, width=width - 2)]]
+        return [head, *["  " + line for line in _wrap(note, width=width - 2)]]
     return [head, *_cited_lines(topic.description, topic.citation, width, color, indent="  ")]
 
 
@@ -90,7 +103,7 @@ def _contact_lines(decision: Decision, width: int, color: bool) -> list[str]:
         return []
     lines = ["", _style("How to reach them:", color, bold=True)]
     for line in contact_lines(decision.contacts):
-        lines += textwrap.wrap(
+        lines += _wrap(
             line,
             width=width,
             subsequent_indent="    ",
@@ -104,7 +117,8 @@ def render_unit(unit: Unit, *, color: bool = False, width: int | None = None) ->
     """A unit's name and id, then its mandate quoted with the citation."""
     w = _width(width)
     head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
-    return "\n".join([head, *_quote_lines(unit, w, color, indent="  ")])
+    lines = [head, *_quote_lines(unit, w, color, indent="  ")]
+    return clean_for_terminal("\n".join(lines), styled=color)
 
 
 def render_decision(decision: Decision, *, color: bool = False, width: int | None = None) -> str:
@@ -112,7 +126,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     w = _width(width)
     lines: list[str] = []
     wrap = lambda s: (  # noqa: E731
-        textwrap.wrap(s, width=w, break_long_words=False, break_on_hyphens=False) or [""]
+        _wrap(s, width=w, break_long_words=False, break_on_hyphens=False) or [""]
     )
     confidence = f"({confidence_words(decision.confidence)}, {decision.confidence:.2f})"
     closing: list[str] = []
@@ -155,7 +169,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
         lines.append(_style(f"(note: {note})", color, dim=True))
-    return "\n".join(lines + closing)
+    return clean_for_terminal("\n".join(lines + closing), styled=color)
 
 
 def render_provisions(
@@ -175,17 +189,17 @@ def render_provisions(
     lines = ["", _style("In the AI Act (Regulation (EU) 2024/1689):", color, bold=True)]
     for p in provisions:
         head = f"  \u00a7 {p.reference}" + (f" \u2014 {p.title}" if p.title else "")
-        lines += [_style(line, color, bold=True) for line in textwrap.wrap(head, width=w)]
+        lines += [_style(line, color, bold=True) for line in _wrap(head, width=w)]
         bar = _style("\u2502 ", color, fg="cyan")
         if p.lead_in:  # a point alone makes no sense: its paragraph's opening words first
-            lead = textwrap.wrap(f"\u201c{p.lead_in} \u2026\u201d", width=w - 6)
+            lead = _wrap(f"\u201c{p.lead_in} \u2026\u201d", width=w - 6)
             lines += ["    " + bar + _style(line, color, dim=True) for line in lead]
-        body = textwrap.wrap(
+        body = _wrap(
             f"\u201c{p.full_text if full else p.text}\u201d", width=w - 6, break_on_hyphens=False
         )
         lines += ["    " + bar + _style(line, color, italic=True) for line in body]
         lines.append("      " + _style(p.url, color, dim=True))
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines), styled=color)
 
 
 def render_evidence(decision: Decision) -> str:
@@ -211,7 +225,7 @@ def render_evidence(decision: Decision) -> str:
         lines.append(f"Out-of-scope probability (model): {oos[0]:.2f}")
     for note in ev.notes:
         lines.append(f"Note: {note}")
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines))
 
 
 def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
@@ -258,7 +272,7 @@ def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
             text = clean_for_display(e["text"])
             text = text if len(text) <= room else text[: room - 1].rstrip() + "\u2026"
             lines.append(head + text)
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines))
 
 
 def _short_label(label: str, index: int) -> str:
@@ -277,7 +291,7 @@ def _fit(line: str, width: int) -> list[str]:
     """A legend line wrapped at ``width``; other lines as they are (they already fit)."""
     if len(line) <= width or "=" not in line:
         return [line]
-    return textwrap.wrap(line, width=width, break_long_words=False) or [line]
+    return _wrap(line, width=width, break_long_words=False) or [line]
 
 
 def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None = None) -> str:
@@ -286,7 +300,7 @@ def render_pick(unit: Unit, lead: str, *, color: bool = False, width: int | None
     No confidence is shown: the person chose the unit, the router did not.
     """
     w = _width(width)
-    lines = textwrap.wrap(lead, width=w) or [""]
+    lines = _wrap(lead, width=w) or [""]
     lines.append(_style("\u2192 " + unit.name, color, bold=True, fg="green"))
     lines += _quote_lines(unit, w, color, indent="  ")
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines), styled=color)

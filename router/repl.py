@@ -9,7 +9,6 @@ tests can drive the real loop with ``create_pipe_input()`` and ``DummyOutput()``
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 import sys
@@ -30,7 +29,7 @@ from prompt_toolkit.utils import is_dumb_terminal
 from rapidfuzz import fuzz, process
 
 from .errors import RouterError, UnknownUnitError
-from .text import clean_for_display
+from .text import clean_for_display, clean_for_terminal, json_for_terminal
 
 if TYPE_CHECKING:
     from .conversation import Conversation
@@ -622,7 +621,7 @@ def run_repl(
             print("(interrupted)", file=out, flush=True)
             continue
         if reply.text:
-            print(reply.text, file=out, flush=True)
+            print(clean_for_terminal(reply.text, styled=chat.color), file=out, flush=True)
         if reply.quit:
             return 0
 
@@ -671,12 +670,12 @@ def run_lines(
         except RouterError as exc:
             status = 1
             if as_json:
-                print(json.dumps({"line": number, "error": str(exc)}), file=out, flush=True)
+                print(json_for_terminal({"line": number, "error": str(exc)}), file=out, flush=True)
             else:
-                print(f"line {number}: {exc}", file=err, flush=True)
+                print(f"line {number}: {clean_for_terminal(str(exc))}", file=err, flush=True)
             continue
         if as_json:
-            print(json.dumps(decision.to_dict(), ensure_ascii=False), file=out, flush=True)
+            print(json_for_terminal(decision.to_dict()), file=out, flush=True)
             continue
         if not first:
             print(file=out)
