@@ -350,7 +350,15 @@ class LinearTextModel:
 
     @classmethod
     def load(cls, path: Path) -> tuple[LinearTextModel, str]:
-        """Load a stored model; returns it and the fingerprint it was fitted on."""
+        """Load a stored model; returns it and the fingerprint it was fitted on.
+
+        Raises:
+            PackError: the file is not a stored model, or a damaged one (see
+                :mod:`router.validate`); the message names the command that writes it.
+        """
+        from .validate import calibrate_hint, check_model, check_model_file
+
+        check_model_file(path)
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
@@ -368,10 +376,14 @@ class LinearTextModel:
                         data["pair_keys"],
                         data["pair_cols"],
                     )
-        except (OSError, ValueError, KeyError) as exc:
+            model.char_ngram_range = tuple(meta["char_ngram_range"])  # type: ignore[assignment]
+            model.char_weight = float(meta["char_weight"])
+            fingerprint = meta["fingerprint"]
+            if not isinstance(fingerprint, str):
+                raise ValueError("its fingerprint is not text")
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
             raise PackError(
-                f"cannot read the stored model ({exc}); run 'ai-office calibrate'", path=path
+                f"cannot read the stored model ({exc}); {calibrate_hint(path)}", path=path
             ) from exc
-        model.char_ngram_range = tuple(meta["char_ngram_range"])  # type: ignore[assignment]
-        model.char_weight = float(meta["char_weight"])
-        return model, str(meta["fingerprint"])
+        check_model(model, path)
+        return model, fingerprint
