@@ -79,15 +79,16 @@ def check_links(root: Path, folders: tuple[Path, ...]) -> None:
         PackError: names the symlink.
     """
     for folder in folders:
+        paths = [folder]  # corpus/ itself may be the symlink
         for parent, dirs, files in os.walk(folder):  # does not follow symlinked folders
-            for name in dirs + files:
-                path = Path(parent) / name
-                if path.is_symlink() and not _within(path, root):
-                    raise PackError(
-                        "is a symlink that leads outside the pack folder; a pack reads only "
-                        "its own files: copy the file into the pack instead",
-                        path=path,
-                    )
+            paths += [Path(parent) / name for name in dirs + files]
+        for path in paths:
+            if path.is_symlink() and not _within(path, root):
+                raise PackError(
+                    "is a symlink that leads outside the pack folder; a pack reads only "
+                    "its own files: copy the file into the pack instead",
+                    path=path,
+                )
 
 
 def open_regular(path: Path, *, limit: int) -> int:

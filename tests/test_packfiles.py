@@ -150,3 +150,13 @@ def test_act_text_outside_the_pack_is_refused(make_pack) -> None:
     root = make_pack({"corpus/provisions.yaml": "source:\n  file: /etc/hostname\n  eli: x\n"})
     with pytest.raises(PackError, match=r"provisions\.yaml: '/etc/hostname' is not a path inside"):
         load_provisions(root / "corpus")
+
+
+def test_corpus_folder_that_is_a_symlink_leaving_the_pack_is_refused(
+    make_pack, tmp_path: Path
+) -> None:
+    root = make_pack()
+    (root / "corpus").rename(tmp_path / "real-corpus")
+    (root / "corpus").symlink_to(tmp_path / "real-corpus")
+    with pytest.raises(PackError, match=r"corpus: is a symlink that leads outside"):
+        load_pack(root)
