@@ -421,7 +421,7 @@ def _read_sources(corpus_dir: Path) -> tuple[Source, ...]:
 
 
 def _read_units(path: Path, sources: dict[str, Source]) -> tuple[Unit, ...]:
-    if not path.is_file():
+    if not path.exists():  # a folder or a pipe is refused by read_yaml, for what it is
         raise PackError("is missing; every pack needs corpus/units.yaml", path=path)
     data = read_yaml(path)
     items = require(data, "units", list, path)

@@ -160,3 +160,11 @@ def test_corpus_folder_that_is_a_symlink_leaving_the_pack_is_refused(
     (root / "corpus").symlink_to(tmp_path / "real-corpus")
     with pytest.raises(PackError, match=r"corpus: is a symlink that leads outside"):
         load_pack(root)
+
+
+def test_units_file_that_is_a_folder_is_named_for_what_it_is(make_pack) -> None:
+    root = make_pack()
+    (root / "corpus/units.yaml").unlink()
+    (root / "corpus/units.yaml").mkdir()  # was reported as "is missing"
+    with pytest.raises(PackError, match=r"units\.yaml: is not a regular file"):
+        load_pack(root)
