@@ -90,10 +90,8 @@ def check_messages(messages: dict[str, str], path: Path, *, line: int | None = N
         PackError: names the message and the fields it may use.
     """
     for key, template in messages.items():
-        base = key.split(".", 1)[0]
-        if base not in MESSAGE_FIELDS or (
-            "." in key and base not in ("routed", "topic")
-        ):
+        base, dot, _ = key.partition(".")
+        if base not in MESSAGE_FIELDS or (dot and base not in ("routed", "topic")):
             known = ", ".join(MESSAGE_FIELDS)
             raise PackError(
                 f"unknown message {key!r}; the messages are {known} (and routed.<unit>, "
