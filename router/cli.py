@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import signal
 import sys
@@ -16,7 +15,7 @@ import click
 
 from . import __version__
 from .errors import RouterError
-from .text import clean_for_display
+from .text import clean_for_display, clean_for_terminal, json_for_terminal
 
 if TYPE_CHECKING:
     from .routing import Router
@@ -52,9 +51,38 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RouterError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(clean_for_terminal(str(exc))) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+class CleanGroup(click.Group):
+    """A click group whose error messages cannot drive the terminal.
+
+    click's own messages quote what was typed ("Directory '...' does not exist"), and a
+    file or folder name can hold escape sequences; every ClickException raised while the
+    arguments are parsed or a command runs is cleaned before click shows it.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            _clean(exc)
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            _clean(exc)
+            raise
+
+
+def _clean(exc: click.ClickException) -> None:
+    exc.message = clean_for_terminal(exc.message)
+    if isinstance(exc, click.FileError):
+        exc.ui_filename = clean_for_display(exc.ui_filename)  # type: ignore[misc]
 
 
 def use_color() -> bool:
@@ -62,7 +90,7 @@ def use_color() -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=CleanGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="ai-office")
 def cli() -> None:
     """Route questions to the EU AI Office unit responsible, quoting its mandate."""
@@ -95,7 +123,7 @@ def ask(
     if lang is not None and lang != decision.language:
         decision = router.answers_.in_language(decision, lang)
     if as_json:
-        click.echo(json.dumps(decision.to_dict(evidence=why), ensure_ascii=False))
+        click.echo(json_for_terminal(decision.to_dict(evidence=why)))
         return
     click.echo(render_decision(decision, color=use_color()))
     if why:
@@ -124,7 +152,7 @@ def units(as_json: bool, pack: str | None) -> None:
             }
             for u in loaded.units
         ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json_for_terminal(rows, indent=2))
         return
     click.echo("\n\n".join(render_unit(u, color=use_color()) for u in loaded.units))
 
@@ -149,7 +177,7 @@ def law(reference: tuple[str, ...], as_json: bool, pack: str | None) -> None:
     found = provision_for(index, " ".join(reference))
     if as_json:
         keys = ("reference", "title", "lead_in", "full_text", "url")
-        click.echo(json.dumps({k: getattr(found, k) for k in keys}, ensure_ascii=False))
+        click.echo(json_for_terminal({k: getattr(found, k) for k in keys}))
         return
     click.echo(render_provisions((found,), color=use_color(), full=True).lstrip("\n"))
 
@@ -175,7 +203,7 @@ def eval_(file: str, as_json: bool, show_errors: bool, pack: str | None) -> None
         data = result.to_dict()
         if not show_errors:
             data.pop("errors")
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(json_for_terminal(data, indent=2))
         return
     click.echo(render_evaluation(result, show_errors=show_errors))
 
@@ -218,8 +246,10 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
         each.intents_dir.mkdir(exist_ok=True)
         result = fit_calibration(each, folds=folds)
         path = write_calibration(each, result)
-        click.echo(f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility})")
-        click.echo(f"wrote {write_model(each)}: the fitted model, loaded without scikit-learn")
+        shown = clean_for_display(str(path))
+        click.echo(f"wrote {shown}: {result.policy.as_dict()} (held-out utility {result.utility})")
+        model = clean_for_display(str(write_model(each)))
+        click.echo(f"wrote {model}: the fitted model, loaded without scikit-learn")
 
 
 @cli.command()
@@ -323,7 +353,8 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
             # Stopped before the first row (while the workers start), or SIGTERM sent to
             # the process group, which kills the workers too: still a stop.
             stopped = exc if isinstance(exc, b.BatchInterrupted) else b.BatchInterrupted(0, target)
-            click.echo(("\n" if live else "") + f"Stopped: {stopped}", err=True)
+            shown = clean_for_terminal(str(stopped))
+            click.echo(("\n" if live else "") + f"Stopped: {shown}", err=True)
             sys.exit(143 if terminated else 130)
         except BrokenPipeError:
             # The reader of stdout went away (`... | head`): the workers are stopped; end
@@ -334,7 +365,7 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
         click.echo("\r\033[K", nl=False, err=True)
     if not quiet:
         names = {u.id: u.name for u in router.units}
-        click.echo(render_batch_summary(summary, names=names), err=True)
+        click.echo(clean_for_terminal(render_batch_summary(summary, names=names)), err=True)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -111,7 +111,9 @@ def read_labelled(path: str | Path) -> list[LabelledInquiry]:
     p = Path(path)
     suffix = p.suffix.lower()
     if not p.is_file():
-        raise InputError(f"{p}: no such file")
+        # A folder, device or pipe "exists" too: /dev/zero would be read for ever.
+        what = "is not a regular file" if p.exists() else "no such file"
+        raise InputError(f"{p}: {what}")
     records: list[tuple[int, Any]]
     if suffix in (".yaml", ".yml"):
         try:
@@ -130,6 +132,10 @@ def read_labelled(path: str | Path) -> list[LabelledInquiry]:
                 records.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise InputError(f"{p}, line {number}: invalid JSON ({exc.msg})") from exc
+            except RecursionError as exc:  # "[[[[..." a thousand levels deep
+                raise InputError(
+                    f"{p}, line {number}: JSON nested too deeply; a record is one flat object"
+                ) from exc
     elif suffix == ".csv":
         reader = csv.DictReader(io.StringIO(_read_text(p), newline=""))
         records = [(reader.line_num, row) for row in reader]

@@ -379,7 +379,15 @@ class LinearTextModel:
 
     @classmethod
     def load(cls, path: Path) -> tuple[LinearTextModel, str]:
-        """Load a stored model; returns it and the fingerprint it was fitted on."""
+        """Load a stored model; returns it and the fingerprint it was fitted on.
+
+        Raises:
+            PackError: the file is not a stored model, or a damaged one (see
+                :mod:`router.validate`); the message names the command that writes it.
+        """
+        from .validate import calibrate_hint, check_model, check_model_file
+
+        check_model_file(path)
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
@@ -400,8 +408,12 @@ class LinearTextModel:
                         else None
                     ),
                 )
-        except (OSError, ValueError, KeyError) as exc:
+            fingerprint = meta["fingerprint"]
+            if not isinstance(fingerprint, str):
+                raise ValueError("its fingerprint is not text")
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
             raise PackError(
-                f"cannot read the stored model ({exc}); run 'ai-office calibrate'", path=path
+                f"cannot read the stored model ({exc}); {calibrate_hint(path)}", path=path
             ) from exc
-        return model, str(meta["fingerprint"])
+        check_model(model, path)
+        return model, fingerprint

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackError, QuoteNotFoundError, UnknownUnitError
+from .packfiles import MAX_SOURCE_BYTES, check_links, inside, read_limited
 from .records import Citation, Example, Source, optional_str, read_examples, require
 from .text import normalise
 from .topics import (
@@ -35,6 +36,7 @@ from .topics import (
     read_referrals,
     read_topics,
 )
+from .validate import check_calibration, check_messages
 from .yamlio import line_of, read_yaml
 
 __all__ = [
@@ -287,6 +289,7 @@ def load_pack(pack: str | Path | None = None) -> Pack:
                     "is missing; a pack folder holds corpus/units.yaml and intents/*.yaml",
                     path=sub,
                 )
+        check_links(root, (corpus_dir, intents_dir))
 
     settings = _read_settings(corpus_dir / "pack.yaml")
     sources = _read_sources(corpus_dir)
@@ -322,11 +325,9 @@ def load_pack(pack: str | Path | None = None) -> Pack:
 
 
 def read_calibration(path: Path) -> dict[str, Any]:
-    """The ``calibration`` mapping of a stored ``calibration.yaml``."""
-    data = read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("calibration"), dict):
-        raise PackError("expected a mapping with a 'calibration' key", path=path)
-    return dict(data["calibration"])
+    """The ``calibration`` mapping of a stored ``calibration.yaml``, checked (see
+    :func:`router.validate.check_calibration`)."""
+    return check_calibration(read_yaml(path), path)
 
 
 def _read_settings(path: Path) -> dict[str, Any]:
@@ -349,6 +350,7 @@ def _read_settings(path: Path) -> dict[str, Any]:
     if "messages" in data:
         messages = require(data, "messages", dict, path)
         settings["messages"].update({str(k): str(v) for k, v in messages.items()})
+        check_messages(settings["messages"], path, line=line_of(messages))
     if "matcher" in data:
         matcher = require(data, "matcher", dict, path)
         allowed = {
@@ -396,10 +398,11 @@ def _read_sources(corpus_dir: Path) -> tuple[Source, ...]:
     sources: list[Source] = []
     for item in items:
         sid = str(require(item, "id", str, path))
-        file = corpus_dir / str(require(item, "file", str, path, unit=sid))
+        name = str(require(item, "file", str, path, unit=sid))
+        file = inside(corpus_dir, name, named_in=path, line=line_of(item))
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_limited(file, limit=MAX_SOURCE_BYTES).decode("utf-8")
+        except (PackError, UnicodeDecodeError) as exc:
             raise PackError(
                 f"source {sid!r}: cannot read {file} as UTF-8 text ({exc})",
                 path=path,
@@ -418,7 +421,7 @@ def _read_sources(corpus_dir: Path) -> tuple[Source, ...]:
 
 
 def _read_units(path: Path, sources: dict[str, Source]) -> tuple[Unit, ...]:
-    if not path.is_file():
+    if not path.exists():  # a folder or a pipe is refused by read_yaml, for what it is
         raise PackError("is missing; every pack needs corpus/units.yaml", path=path)
     data = read_yaml(path)
     items = require(data, "units", list, path)

@@ -1,4 +1,9 @@
-"""Plain-text rendering of decisions, units and evaluations for terminals (no printing here)."""
+"""Plain-text rendering of decisions, units and evaluations for terminals (no printing here).
+
+Every renderer returns text through :func:`~router.text.clean_for_terminal`: a pack's
+wording, a question or a file's labels can hold escape sequences and bidi or invisible
+characters, and none of them may reach the terminal (only the styles added here do).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from .evaluate import Evaluation
 from .law import Provision
 from .pack import Citation, Unit
 from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Decision
-from .text import clean_for_display
+from .text import clean_for_display, clean_for_terminal
 from .wrap import line_width, wrap
 
 if TYPE_CHECKING:
@@ -40,6 +45,9 @@ def _width(width: int | None) -> int:
 
 
 def _style(text: str, color: bool, **kwargs: object) -> str:
+    # Cleaned before styling, so that with colour on, the only escape sequences in the
+    # output are the ones added here.
+    text = clean_for_terminal(text)
     return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
 
 
@@ -122,7 +130,8 @@ def render_unit(
     w = _width(width)
     head = _style(unit.name, color, bold=True) + _style(f"  [{unit.id}]", color, dim=True)
     lines = wrap(head, w, keep=(unit.name,))
-    return "\n".join([*lines, *_quote_lines(unit, w, color, "  ", language)])
+    shown = "\n".join([*lines, *_quote_lines(unit, w, color, "  ", language)])
+    return clean_for_terminal(shown, styled=color)
 
 
 def render_decision(decision: Decision, *, color: bool = False, width: int | None = None) -> str:
@@ -179,7 +188,7 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
         lines += para(_style(message("note", language, note=note), color, dim=True), hang=" ")
-    return "\n".join(lines + closing)
+    return clean_for_terminal("\n".join(lines + closing), styled=color)
 
 
 def render_provisions(
@@ -211,7 +220,7 @@ def render_provisions(
         body = _style(f"\u201c{p.full_text if full else p.text}\u201d", color, italic=True)
         lines += wrap(body, w, indent=bar)
         lines += wrap(_style(p.url + quote_marker(language), color, dim=True), w, indent="      ")
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines), styled=color)
 
 
 def render_evidence(
@@ -250,7 +259,7 @@ def render_evidence(
         lines.append(f"{message('why.out_of_scope', lang)} {oos[0]:.2f}")
     for note in ev.notes:
         lines.append(f"{message('why.note', lang)} {note}")
-    return "\n".join(_labelled(line, _width(width)) for line in lines)
+    return clean_for_terminal("\n".join(_labelled(line, _width(width)) for line in lines))
 
 
 def _labelled(line: str, width: int) -> str:
@@ -304,7 +313,7 @@ def render_evaluation(result: Evaluation, *, show_errors: bool = False) -> str:
             text = clean_for_display(e["text"])
             text = text if len(text) <= room else text[: room - 1].rstrip() + "\u2026"
             lines.append(head + text)
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines))
 
 
 def _short_label(label: str, index: int) -> str:
@@ -344,7 +353,7 @@ def render_pick(
     arrow = _style("\u2192 " + unit.name, color, bold=True, fg="green")
     lines += wrap(arrow, w, hang="  ", keep=keep)
     lines += _quote_lines(unit, w, color, "  ", language)
-    return "\n".join(lines)
+    return clean_for_terminal("\n".join(lines), styled=color)
 
 
 # -- batch: the progress line and the summary ------------------------------------------------

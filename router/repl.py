@@ -8,11 +8,12 @@ tests can drive the real loop with ``create_pipe_input()`` and ``DummyOutput()``
 
 from __future__ import annotations
 
-import json
+import errno
 import os
+import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -30,7 +31,7 @@ from rapidfuzz import fuzz, process
 from .catalogue import message
 from .errors import RouterError, UnknownUnitError
 from .language import language_from_locale
-from .text import clean_for_display
+from .text import clean_for_display, clean_for_terminal, json_for_terminal
 from .wrap import fit, line_width, wrap
 
 if TYPE_CHECKING:
@@ -494,29 +495,95 @@ def greeting(pack: Pack, language: str = "en", *, width: int | None = None) -> s
 # -- history ------------------------------------------------------------------------------
 
 
-def history_path(environ: dict[str, str] | None = None) -> Path:
-    """``$AI_OFFICE_HISTORY``, else ``$XDG_STATE_HOME/ai-office/history`` (XDG default)."""
+def history_path(environ: dict[str, str] | None = None) -> Path | None:
+    """``$AI_OFFICE_HISTORY``, else ``$XDG_STATE_HOME/ai-office/history`` (XDG default);
+    None when neither is set and there is no home directory to put it under."""
     env = os.environ if environ is None else environ
     if env.get(HISTORY_ENV):
         return Path(env[HISTORY_ENV]).expanduser()
-    state = env.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
+    state = env.get("XDG_STATE_HOME")
+    if not state:
+        home = _home(env)
+        if home is None:
+            return None
+        state = str(home / ".local" / "state")
     return Path(state) / "ai-office" / "history"
 
 
-def make_history(path: Path, warn: Callable[[str], None]) -> History:
-    """A FileHistory at ``path``, or in-memory history (one warning) if it cannot be written."""
+def _home(env: Mapping[str, str]) -> Path | None:
+    """$HOME, else the account's home directory, as ``Path.expanduser`` finds it; None when
+    the account has none (a service user, a container uid without a passwd entry)."""
+    if env.get("HOME"):
+        return Path(env["HOME"])
+    try:
+        import pwd
+
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except (ImportError, KeyError, OSError):
+        return None
+
+
+def make_history(path: Path | None, warn: Callable[[str], None]) -> History:
+    """A FileHistory at ``path``, or in-memory history (one warning) if it cannot be written
+    or there is no ``path``; a file that fails later also warns once and is then left alone."""
+    fallback = f"history is kept for this session only. Set {HISTORY_ENV} to a file to keep it."
+    if path is None:
+        warn(f"warning: there is no home directory for the history file; {fallback}")
+        return InMemoryHistory()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Questions can be private: create the file readable by its owner only.
-        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        # Questions can be private: create the file readable by its owner only. Not
+        # blocking: a FIFO would otherwise hold the chat before its first prompt.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a device reads forever
+                raise OSError(errno.EINVAL, "not a regular file")
+        finally:
+            os.close(fd)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         warn(
-            f"warning: cannot write the history file {path} ({reason}); "
-            f"history is kept for this session only. Set {HISTORY_ENV} to another path."
+            f"warning: cannot write the history file {clean_for_display(str(path))} "
+            f"({reason}); history is kept for this session only. Set {HISTORY_ENV} to "
+            "another path."
         )
         return InMemoryHistory()
-    return FileHistory(str(path))
+    return _KeptFileHistory(path, warn)
+
+
+class _KeptFileHistory(FileHistory):
+    """A FileHistory that survives its file: if reading or writing it fails mid-session
+    (deleted folder, full disk, lost permission), one warning, and the session goes on with
+    the history it has in memory instead of a traceback on every line."""
+
+    def __init__(self, path: Path, warn: Callable[[str], None]) -> None:
+        super().__init__(str(path))
+        self._warn = warn
+        self._failed = False
+
+    def _fail(self, exc: OSError) -> None:
+        if not self._failed:
+            self._failed = True
+            reason = exc.strerror or type(exc).__name__
+            self._warn(
+                f"warning: cannot use the history file {clean_for_display(str(self.filename))} "
+                f"({reason}); history is kept for this session only."
+            )
+
+    def load_history_strings(self) -> Iterable[str]:
+        try:
+            return list(super().load_history_strings())
+        except OSError as exc:
+            self._fail(exc)
+            return []
+
+    def store_string(self, string: str) -> None:
+        if self._failed:
+            return
+        try:
+            super().store_string(string)
+        except OSError as exc:
+            self._fail(exc)
 
 
 # -- the interactive loop -----------------------------------------------------------------
@@ -610,7 +677,7 @@ def run_repl(
             print(chat.say(message("chat.interrupted", chat.language)).text, file=out, flush=True)
             continue
         if reply.text:
-            print(reply.text, file=out, flush=True)
+            print(clean_for_terminal(reply.text, styled=chat.color), file=out, flush=True)
         if reply.quit:
             return 0
 
@@ -659,12 +726,12 @@ def run_lines(
         except RouterError as exc:
             status = 1
             if as_json:
-                print(json.dumps({"line": number, "error": str(exc)}), file=out, flush=True)
+                print(json_for_terminal({"line": number, "error": str(exc)}), file=out, flush=True)
             else:
-                print(f"line {number}: {exc}", file=err, flush=True)
+                print(f"line {number}: {clean_for_terminal(str(exc))}", file=err, flush=True)
             continue
         if as_json:
-            print(json.dumps(decision.to_dict(), ensure_ascii=False), file=out, flush=True)
+            print(json_for_terminal(decision.to_dict()), file=out, flush=True)
             continue
         if not first:
             print(file=out)

@@ -220,3 +220,18 @@ def test_an_unclosed_quote_in_the_header_fails_alike_with_jobs(
         errors.append(str(info.value))
     assert errors[0] == errors[1] == f"{src}: the CSV header is malformed (unexpected end of data)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_a_row_of_only_invisible_characters_is_one_error_row_not_the_end_of_the_run(
+    router: Router, tmp_path: Path
+) -> None:
+    # Word joiners and a bidi isolate: the cleaner removes them all, and the router used to
+    # stop the whole run with "the question is empty".
+    hidden = "\u2060\u2060\u2066"
+    src = tmp_path / "log.txt"
+    src.write_text(f"{QUESTIONS[0]}\n{hidden}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = run_batch([str(src)], str(out), router, jobs=1)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["decision"] == ERROR for r in rows] == [False, True]
+    assert rows[1]["error"].startswith("row 2: ") and summary.errors == 1

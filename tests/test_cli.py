@@ -274,3 +274,69 @@ def test_a_stale_pack_warns_in_one_line_naming_the_command(pack_copy: Path) -> N
     assert len(lines) == 1
     assert lines[0].startswith("Warning: the calibration in ")
     assert f"'ai-office calibrate --pack {pack_copy}'" in lines[0]
+
+
+# -- output cannot drive the terminal -----------------------------------------------------
+
+#: What used to survive cleaning: the Arabic letter mark, invisible operators and joiners,
+#: tag characters, C1 controls, and an escape sequence.
+HIDDEN = ("\u061c", "\u2060", "\u2064", "\U000e0041", "\U000e007f", "\x9b", "\x1b", "\u202e")
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in HIDDEN if c in text]
+
+
+def test_ask_why_and_json_show_no_bidi_or_invisible_characters(runner: CliRunner) -> None:
+    question = "who fines\u061c GPAI\u2060 providers\U000e0041\U000e007f \x9b2J?"
+    why = runner.invoke(cli, ["ask", "--why", question])
+    assert why.exit_code == 0
+    assert "Question: who fines GPAI providers 2J?" in why.output
+    assert _raw_controls(why.output) == []
+    as_json = runner.invoke(cli, ["ask", "--json", "--why", question])
+    assert as_json.exit_code == 0 and _raw_controls(as_json.output) == []
+    assert json.loads(as_json.output)["text"] == "who fines GPAI providers 2J?"
+
+
+HOSTILE_NAME = "Billing\x1b]0;owned\x07 Desk\u202e\u2066\x1b[2J"
+
+
+def test_hostile_pack_wording_is_escaped_in_json_and_dropped_on_screen(make_pack) -> None:
+    # A unit name from a pack goes to the screen (units, ask) and into JSON: the screen
+    # gets none of its escapes, JSON gets them as \\u escapes and loses nothing.
+    from conftest import TINY_UNITS
+
+    named = TINY_UNITS.replace("name: Billing Desk", f"name: {json.dumps(HOSTILE_NAME)}")
+    root = make_pack({"corpus/units.yaml": named})
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["units", "--pack", str(root)])
+    assert shown.exit_code == 0, shown.output
+    assert _raw_controls(shown.output) == [] and "Billing ]0;owned  Desk [2J" in shown.output
+    listed = runner.invoke(cli, ["units", "--json", "--pack", str(root)])
+    assert _raw_controls(listed.output) == [] and "\\u001b]0;owned\\u0007" in listed.output
+    assert json.loads(listed.output)[0]["name"] == HOSTILE_NAME
+    answer = runner.invoke(cli, ["ask", "--pack", str(root), "where is my invoice"])
+    assert answer.exit_code == 0, answer.output
+    assert _raw_controls(answer.output) == [] and "Billing ]0;owned  Desk [2J" in answer.output
+    as_json = runner.invoke(cli, ["ask", "--json", "--pack", str(root), "where is my invoice"])
+    assert _raw_controls(as_json.output) == []
+    assert json.loads(as_json.output)["unit_name"] == HOSTILE_NAME
+
+
+def test_error_messages_do_not_echo_escape_sequences_in_file_names(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    name = tmp_path / "inquiries\x1b[2J\u202e.yaml"
+    result = runner.invoke(cli, ["eval", str(name)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and _raw_controls(result.output) == []
+    assert "inquiries [2J.yaml" in result.output
+
+
+def test_ask_with_only_combining_marks_gives_one_clean_reply() -> None:
+    # Was a traceback: "max() arg is an empty sequence" once the marks were dropped.
+    result = run("ask", "\u0301\u0302\u0303")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "does not appear to be one for the EU AI Office" in result.stdout
+    assert "(note: the question has no words to route on)" in result.stdout

@@ -215,3 +215,16 @@ def test_terminal_session_fits_the_window(tmp_path: Path, columns: int) -> None:
     too_wide = [r for r in rows if visible_width(r) > width and " " in r.strip()]
     assert too_wide == []
     assert max(visible_width(r) for r in rows if " " in r.strip()) > width - 10
+
+
+def test_piped_chat_echo_and_json_carry_no_bidi_or_invisible_characters(tmp_path: Path) -> None:
+    hidden = ("\u061c", "\u2060", "\U000e0041", "\x9b", "\x1b", "\u202e", "\u2066")
+    question = "who fines\u061c GPAI\u2060 providers\U000e0041 \u202e\u2066\x9b2J?"
+    result = run_chat([], f"{question}\n".encode(), tmp_path)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr
+    assert out.startswith("> who fines GPAI providers 2J?\n")
+    assert [c for c in hidden if c in out] == []
+    as_json = run_chat(["--json"], f"{question}\n".encode(), tmp_path).stdout.decode()
+    assert [c for c in hidden if c in as_json] == []
+    assert json.loads(as_json)["text"] == "who fines GPAI providers 2J?"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,19 @@ def test_read_labelled_rejects_unknown_kinds_and_broken_utf8(tmp_path: Path) -> 
         read_labelled(tmp_path / "x.csv")
     with pytest.raises(InputError, match="no such file"):
         read_labelled(tmp_path / "missing.yaml")
+
+
+def test_deeply_nested_jsonl_record_is_one_input_error(tmp_path: Path) -> None:
+    # Was a RecursionError traceback from json.loads.
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": ' + "[" * 100_000 + "]" * 100_000 + ', "unit": "x"}\n')
+    with pytest.raises(InputError, match=r"deep\.jsonl, line 1: JSON nested too deeply"):
+        read_labelled(path)
+
+
+def test_device_or_fifo_as_labelled_file_is_refused_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(InputError, match="is not a regular file"):
+            read_labelled(path)

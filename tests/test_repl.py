@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -392,3 +393,48 @@ def test_line_mode_reports_bad_lines_and_keeps_going(router: Router) -> None:
     assert err.getvalue() == "line 1: the question is empty\n"
     assert out.getvalue().startswith(f"> {QUESTION}\n")
     assert "\n\u2192 Regulation and Compliance Unit (" in out.getvalue()
+
+
+def test_no_home_directory_still_starts_the_chat_with_one_warning(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A container uid without a passwd entry and no HOME: Path.expanduser raised
+    # "Could not determine home directory" and the chat never started.
+    import pwd
+
+    def no_entry(uid: int) -> object:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    path = history_path({})
+    warnings: list[str] = []
+    history = make_history(path, warnings.append)
+    assert path is None and isinstance(history, InMemoryHistory)
+    assert len(warnings) == 1 and "no home directory" in warnings[0]
+    code, out, _ = drive(router, QUESTION + "\r\x04", history=history)
+    assert code == 0 and "Regulation and Compliance Unit" in out
+
+
+def test_history_file_that_fails_mid_session_warns_once_and_keeps_going(
+    router: Router, tmp_path: Path
+) -> None:
+    path = tmp_path / "history"
+    warnings: list[str] = []
+    history = make_history(path, warnings.append)
+    assert warnings == []
+    path.unlink()
+    path.mkdir()  # the file is gone and a folder stands in its way: every write fails
+    second = "who tests the safety of general-purpose AI models?"
+    code, out, _ = drive(router, QUESTION + "\r" + second + "\r\x04", history=history)
+    assert code == 0 and out.count("\u2192 ") == 2  # both answered
+    assert len(warnings) == 1 and "cannot use the history file" in warnings[0]
+    assert list(history.get_strings()) == [QUESTION, second]  # kept in memory
+
+
+def test_history_file_that_is_a_fifo_does_not_hang_the_start(tmp_path: Path) -> None:
+    fifo = tmp_path / "history"
+    os.mkfifo(fifo)
+    warnings: list[str] = []
+    assert isinstance(make_history(fifo, warnings.append), InMemoryHistory)
+    assert len(warnings) == 1 and "cannot write the history file" in warnings[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -9,7 +10,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from router.text import clean_for_display, normalise, normalised_words, tokens
+from router.text import (
+    clean_for_display,
+    clean_for_terminal,
+    json_for_terminal,
+    normalise,
+    normalised_words,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,15 +77,83 @@ _MIXED = st.text(
 )
 
 
+def _full_cleaning(text: str) -> str:
+    # The cleaning written out character by character: the oracle of the fast paths.
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            out.append("\ufffd")
+        elif category in ("Cc", "Zl", "Zp"):
+            out.append(" ")
+        elif category != "Cf" and char not in INVISIBLE:
+            out.append(char)
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+INVISIBLE = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\U000e0100"}
+
+
 @given(_MIXED)
 @example("a  b ")
 @example(" a\u00a0b")
 @example("\x1b[31mred")
+@example("a\u200bb")
 def test_clean_for_display_fast_path_equals_the_full_cleaning(text: str) -> None:
-    # The full cleaning, written out: the fast path for printable text must agree with it.
-    full = re.sub(r"[\ud800-\udfff]", "\ufffd", text)
-    full = re.sub("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", " ", full)
-    assert clean_for_display(text) == re.sub(r"\s+", " ", full).strip()
+    assert clean_for_display(text) == _full_cleaning(text)
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "\u061c",  # Arabic letter mark (bidi)
+        "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069",  # bidi marks, isolates
+        "\u2060", "\u2061", "\u2064", "\u206a", "\u206f",  # word joiner, invisible operators
+        "\u00ad", "\u180e", "\ufeff", "\ufff9",  # soft hyphen, Mongolian separator, BOM
+        "\U000e0001", "\U000e0041", "\U000e007f",  # tag characters
+        "\u3164", "\u115f", "\u034f", "\U000e0100",  # invisible letters and marks
+        "\x85", "\x9b", "\u2028", "\u2029",  # C1 controls, line and paragraph separators
+    ],
+)
+def test_bidi_and_invisible_format_characters_do_not_survive_cleaning(hidden: str) -> None:
+    # U+061C, U+2060-206F and tag characters used to survive into ask --why and the chat.
+    text = f"who{hidden}fines {hidden}GPAI"
+    assert hidden not in clean_for_display(text)
+    assert hidden not in clean_for_terminal(f"  {text}\n  next")
+    assert clean_for_display(hidden * 3) == ""
+
+
+def test_clean_for_terminal_keeps_lines_indentation_and_only_its_own_styles() -> None:
+    styled = "\x1b[1mUnit\x1b[0m\n  \u2502 \u201cquote\x1b]0;title\x07\u202e\u201d\n\x9b2J"
+    shown = clean_for_terminal(styled, styled=True)
+    assert shown == "\x1b[1mUnit\x1b[0m\n  \u2502 \u201cquote ]0;title \u201d\n 2J"
+    plain = clean_for_terminal(styled)
+    assert "\x1b" not in plain and plain.splitlines()[0] == " [1mUnit [0m"
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | _MIXED,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_MIXED, inner, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_json_for_terminal_is_lossless_and_escapes_what_a_terminal_acts_on(data: object) -> None:
+    for indent in (None, 2):
+        text = json_for_terminal(data, indent=indent)
+        assert json.loads(text) == data
+        hidden = [c for c in text if c != "\n" and _full_cleaning(f"a{c}b") != f"a{c}b"]
+        assert hidden == [] or set(hidden) <= set(" \t\xa0\u3000")
+
+
+def test_json_for_terminal_escapes_tags_as_surrogate_pairs() -> None:
+    assert json_for_terminal("a\U000e0041\u061c\x85") == '"a\\udb40\\udc41\\u061c\\u0085"'
+
+
+def test_only_combining_marks_normalise_to_no_words() -> None:
+    # "max() arg is an empty sequence": a text of only combining marks is empty once they go.
+    assert normalised_words("\u0301\u0302\u0303") == []
+    assert normalise("\u0301 \U0001d167") == ""
 
 
 @given(_MIXED)

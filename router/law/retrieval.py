@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PackError
+from ..packfiles import MAX_SOURCE_BYTES, inside, read_limited
 from ..yamlio import line_of, read_yaml
 from .parse import Passage, collapse, parse_act, quote_cut
 from .references import _fold, _named_in, parent_reference
@@ -640,10 +641,10 @@ def load_provisions(corpus_dir: Path, *, settings: Settings | None = None) -> Pr
         if not path.is_file():
             return None
         settings = read_settings(path)
-    source_path = corpus_dir / settings.source_file
+    source_path = inside(corpus_dir, settings.source_file, named_in=path)
     try:
-        source = source_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        source = read_limited(source_path, limit=MAX_SOURCE_BYTES).decode("utf-8")
+    except (PackError, UnicodeDecodeError) as exc:
         raise PackError(f"cannot read the Act's text ({exc})", path=source_path) from exc
     try:
         passages = parse_act(source, eli=settings.eli)
