@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import PackError
+from .language import LANGUAGES as REPLY_LANGUAGES
 from .packfiles import MAX_MODEL_BYTES, open_regular
 
 if TYPE_CHECKING:
@@ -90,12 +91,14 @@ def check_messages(messages: dict[str, str], path: Path, *, line: int | None = N
         PackError: names the message and the fields it may use.
     """
     for key, template in messages.items():
-        base, dot, _ = key.partition(".")
+        # "fr.routed": the same message worded in another reply language.
+        lang, _, rest = key.partition(".")
+        base, dot, _ = (rest if lang in REPLY_LANGUAGES and rest else key).partition(".")
         if base not in MESSAGE_FIELDS or (dot and base not in ("routed", "topic")):
             known = ", ".join(MESSAGE_FIELDS)
             raise PackError(
                 f"unknown message {key!r}; the messages are {known} (and routed.<unit>, "
-                "topic.<unit> for one unit)",
+                "topic.<unit> for one unit, each also as fr.<message> and the like)",
                 path=path,
                 line=line,
             )
@@ -232,9 +235,9 @@ def check_model(model: LinearTextModel, path: Path) -> None:
         # cannot overflow): one pass, no mask the size of the matrix.
         if array.dtype.kind != "f" or not np.isfinite(array.sum(dtype=np.float64)):
             raise bad(f"{name!r} must hold finite numbers")
-    stored = getattr(model, "_stored_pairs", None)
-    if stored is not None:
-        keys, cols = np.asarray(stored[1]), np.asarray(stored[2])
+    state = getattr(model, "_state", None)  # the scorer holds the stored word-pair table
+    if state is not None and getattr(state, "pair_keys", None) is not None:
+        keys, cols = np.asarray(state.pair_keys), np.asarray(state.pair_cols)
         if (
             keys.ndim != 1
             or keys.shape != cols.shape

@@ -185,10 +185,11 @@ def test_jobs_read_files_in_blocks_and_write_what_one_process_writes(
         assert seen and seen[-1][0] == got.rows  # progress after each block
 
 
-def test_a_text_the_router_fails_on_is_one_error_row_not_the_end_of_the_run(
+def test_a_row_of_only_combining_marks_comes_back_on_every_engine(
     router: Router, tmp_path: Path
 ) -> None:
-    # Only combining marks: the router raised "max() arg is an empty sequence" on it.
+    # Only combining marks: the router raised "max() arg is an empty sequence" on it and the
+    # whole run stopped. It now folds to no words: a refusal, the same with one or two jobs.
     marks = "\u0301\u0302\u0303"
     src = tmp_path / "log.txt"
     src.write_text(f"{QUESTIONS[0]}\n{marks}\n{QUESTIONS[1]}\n", encoding="utf-8")
@@ -198,13 +199,11 @@ def test_a_text_the_router_fails_on_is_one_error_row_not_the_end_of_the_run(
         summary = run_batch([str(src)], str(out), router, jobs=jobs)
         outputs.append(out.read_bytes())
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-        assert [r["decision"] == ERROR for r in rows] == [False, True, False]
-        assert rows[1]["error"].startswith("row 2: ")
-        assert rows[1]["text"] == marks and summary.errors == 1
+        assert [r["decision"] for r in rows][1] == "out_of_scope"
+        assert rows[1]["text"] == marks and summary.errors == 0 and summary.rows == 3
     assert outputs[0] == outputs[1]
     results = list(route_records(records_of([QUESTIONS[0], marks]), router, jobs=2))
-    assert [r.decision == ERROR for r in results] == [False, True]
-    assert results[1].error == rows[1]["error"]
+    assert [r.decision for r in results][1] == "out_of_scope"
 
 
 def test_an_unclosed_quote_in_the_header_fails_alike_with_jobs(

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from router.calibration import write_model
 
 from router import PackError, Router, load_pack
 from router.cli import cli
 from router.linear import LinearTextModel
+from router.training import write_model
 
 
 @pytest.fixture
