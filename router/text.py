@@ -51,7 +51,7 @@ def normalised_words(text: str) -> list[str]:
         # Drop combining marks so "sécurité" and "securite" meet; typed questions often
         # lack accents.
         text = _combining_marks().sub("", text)
-        if max(text) > "\uffff":  # the pattern covers the BMP; beyond it, rare, ask each
+        if text and max(text) > "\uffff":  # the BMP is covered; beyond it, rare, ask each
             text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _WORD.findall(text)
 
