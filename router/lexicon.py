@@ -1,0 +1,139 @@
+"""Known-correct words of the five supported languages, so that spelling correction leaves
+a real word alone.
+
+The words come from wordfreq's "large" lists (code Apache-2.0; data CC-BY-SA 4.0, from
+Wikipedia, subtitles, news, books, web text and more), which ship inside its wheel: nothing
+is downloaded. Lists built from running text also hold misspellings, the common ones about
+as often as rare real words ("recieve" and "seperate" near 2.8 on the Zipf scale in English,
+"tomorow" 1.8, "hollows" 2.3), so a frequency floor trades one for the other: at
+:data:`MIN_ZIPF` most inflected forms of French, Italian or Spanish verbs count as known,
+and misspellings under it are still corrected (benchmarks/results/spelling.md).
+
+Each language's set is built on first use and kept (a second or two, the first time a
+question has a word to correct; ``Router.warm_up`` builds them before workers fork)."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from collections.abc import Iterable, Sequence
+from importlib.util import find_spec
+from pathlib import Path
+
+from .text import normalised_words
+
+__all__ = [
+    "LANGUAGES",
+    "MIN_ZIPF",
+    "VOTE_ZIPF",
+    "known_languages",
+    "question_languages",
+    "words",
+    "zipf",
+]
+
+#: The languages whose real words are never corrected (ISO 639-1 codes).
+LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "it", "es")
+
+#: The least frequency, on the Zipf scale (log10 of occurrences per billion words), of a
+#: word that counts as known; chosen on the Debian word lists and on typos made in training
+#: sentences (benchmarks/spelling.py), not on the held-out sets.
+MIN_ZIPF = 2.0
+
+
+#: Words at least this frequent (Zipf) vote for the language they are most frequent in when
+#: :func:`question_languages` tells a question's language: "the" is in French web text too,
+#: but far less often than in English.
+VOTE_ZIPF = 3.0
+
+
+def words(language: str, *, min_zipf: float = MIN_ZIPF) -> frozenset[str]:
+    """The words of ``language`` at or over ``min_zipf``, folded as the router folds a
+    question (:func:`router.text.normalised_words`: case, accents, apostrophes split).
+
+    Raises:
+        ValueError: ``language`` is not one of :data:`LANGUAGES`.
+    """
+    _check(language)
+    return _lexicon(language, round(min_zipf, 2))[0]
+
+
+def zipf(word: str, language: str) -> float:
+    """How frequent the folded ``word`` is in ``language`` on the Zipf scale, if at least
+    :data:`VOTE_ZIPF`; else 0.0."""
+    _check(language)
+    return _lexicon(language, round(min(MIN_ZIPF, VOTE_ZIPF), 2))[1].get(word, 0.0)
+
+
+def _check(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(
+            f"no word list for language {language!r}; use one of {', '.join(LANGUAGES)}"
+        )
+
+
+@functools.cache
+def _lexicon(language: str, min_zipf: float) -> tuple[frozenset[str], dict[str, float]]:
+    """The folded words at or over ``min_zipf``, and the Zipf frequency of each folded word
+    at or over :data:`VOTE_ZIPF` (of its most frequent spelling)."""
+    import msgpack  # a dependency of wordfreq; imported here so `import router` stays quick
+
+    # Read wordfreq's data file directly rather than through `import wordfreq`, which loads
+    # ftfy and langcodes (a second) to offer tokenisers this module does not need. The
+    # file is wordfreq's documented "cBpack": a header, then one list of words per
+    # centibel of frequency, the most frequent first; only the lists over the floor are
+    # decoded, not the long tail of rare words.
+    path = _data_dir() / f"large_{language}.msgpack.gz"
+    last = round((9.0 - min(min_zipf, VOTE_ZIPF)) * 100)  # Zipf 9 is 0 cB
+    with gzip.open(path) as stream:
+        unpacker = msgpack.Unpacker(stream, raw=False)
+        count = unpacker.read_array_header()
+        header = unpacker.unpack()
+        if not isinstance(header, dict) or header.get("format") != "cB":
+            raise RuntimeError(
+                f"wordfreq's {path.name} is not in the format this version reads; "
+                "install a wordfreq version this package supports (see pyproject.toml)"
+            )
+        buckets = [unpacker.unpack() for _ in range(min(count - 1, last + 1))]
+    # One call folds many words: per word, the same folding is ten times slower.
+    over = buckets[: round((9.0 - min_zipf) * 100) + 1]
+    known = frozenset(normalised_words("\n".join(w for bucket in over for w in bucket)))
+    frequency: dict[str, float] = {}
+    for centibels in range(min(len(buckets), round((9.0 - VOTE_ZIPF) * 100) + 1)):
+        if buckets[centibels]:
+            for word in normalised_words("\n".join(buckets[centibels])):
+                frequency.setdefault(word, 9.0 - centibels / 100)  # the most frequent first
+    return known, frequency
+
+
+def _data_dir() -> Path:
+    # find_spec locates the package without running its __init__ (files() would import it).
+    spec = find_spec("wordfreq")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "wordfreq is not installed; reinstall ai-office-router, which depends on it"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def known_languages(
+    word: str, *, languages: Iterable[str] = LANGUAGES, min_zipf: float = MIN_ZIPF
+) -> tuple[str, ...]:
+    """The ``languages`` in which the folded ``word`` is a known word, in order."""
+    return tuple(lang for lang in languages if word in words(lang, min_zipf=min_zipf))
+
+
+def question_languages(question: Sequence[str]) -> tuple[str, ...]:
+    """The languages a question's folded words most likely are in: each common word votes
+    for the language it is most frequent in (all of them on a tie); the languages with the
+    most votes win. All five when no word is common in any.
+    """
+    votes = dict.fromkeys(LANGUAGES, 0)
+    for word in set(question):
+        scores = {lang: zipf(word, lang) for lang in LANGUAGES}
+        best = max(scores.values())
+        if best:
+            for lang, score in scores.items():
+                votes[lang] += score == best
+    most = max(votes.values())
+    return tuple(lang for lang, n in votes.items() if n == most)
