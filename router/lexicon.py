@@ -9,8 +9,9 @@ as often as rare real words ("recieve" and "seperate" near 2.8 on the Zipf scale
 :data:`MIN_ZIPF` most inflected forms of French, Italian or Spanish verbs count as known,
 and misspellings under it are still corrected (benchmarks/results/spelling.md).
 
-Each language's set is built on first use and kept (a second or two, the first time a
-question has a word to correct; ``Router.warm_up`` builds them before workers fork)."""
+Each language's set is built on first use and kept, only when a question has a word to
+correct and only for the question's languages; ``Router.warm_up`` builds them all before
+batch workers fork."""
 
 from __future__ import annotations
 
@@ -44,26 +45,29 @@ MIN_ZIPF = 2.0
 
 #: Words at least this frequent (Zipf) vote for the language they are most frequent in when
 #: :func:`question_languages` tells a question's language: "the" is in French web text too,
-#: but far less often than in English.
-VOTE_ZIPF = 3.0
+#: but far less often than in English. The commonest few thousand words of each language
+#: are enough to vote, and quick to read.
+VOTE_ZIPF = 4.0
 
 
 def words(language: str, *, min_zipf: float = MIN_ZIPF) -> frozenset[str]:
     """The words of ``language`` at or over ``min_zipf``, folded as the router folds a
     question (:func:`router.text.normalised_words`: case, accents, apostrophes split).
 
+    Built on first use for each language and floor, then kept.
+
     Raises:
         ValueError: ``language`` is not one of :data:`LANGUAGES`.
     """
     _check(language)
-    return _lexicon(language, round(min_zipf, 2))[0]
+    return _words(language, round(min_zipf, 2))
 
 
 def zipf(word: str, language: str) -> float:
     """How frequent the folded ``word`` is in ``language`` on the Zipf scale, if at least
     :data:`VOTE_ZIPF`; else 0.0."""
     _check(language)
-    return _lexicon(language, round(min(MIN_ZIPF, VOTE_ZIPF), 2))[1].get(word, 0.0)
+    return _frequencies(language).get(word, 0.0)
 
 
 def _check(language: str) -> None:
@@ -74,9 +78,29 @@ def _check(language: str) -> None:
 
 
 @functools.cache
-def _lexicon(language: str, min_zipf: float) -> tuple[frozenset[str], dict[str, float]]:
-    """The folded words at or over ``min_zipf``, and the Zipf frequency of each folded word
-    at or over :data:`VOTE_ZIPF` (of its most frequent spelling)."""
+def _words(language: str, min_zipf: float) -> frozenset[str]:
+    # wordfreq's lists are lower-case already, so a word of ASCII letters and digits is its
+    # own folded form: found by one regex over the whole list rather than a test per word.
+    # The rest ("l'ai", "sécurité") are folded together, in one call.
+    text = "\n".join(w for bucket in _read(language, min_zipf) for w in bucket)
+    known = set(_PLAIN.findall(text))
+    known.update(_fold(_PLAIN.sub("", text)))
+    return frozenset(known)
+
+
+@functools.cache
+def _frequencies(language: str) -> dict[str, float]:
+    frequency: dict[str, float] = {}
+    for centibels, bucket in enumerate(_read(language, VOTE_ZIPF)):
+        if bucket:
+            for word in _fold("\n".join(bucket)):
+                frequency.setdefault(word, 9.0 - centibels / 100)  # the most frequent first
+    return frequency
+
+
+def _read(language: str, min_zipf: float) -> list[list[str]]:
+    """wordfreq's list for ``language``, one list of words per centibel from the most
+    frequent (0 cB, Zipf 9) down to ``min_zipf``."""
     import msgpack  # a dependency of wordfreq; imported here so `import router` stays quick
 
     # Read wordfreq's data file directly rather than through `import wordfreq`, which loads
@@ -85,7 +109,7 @@ def _lexicon(language: str, min_zipf: float) -> tuple[frozenset[str], dict[str, 
     # centibel of frequency, the most frequent first; only the lists over the floor are
     # decoded, not the long tail of rare words.
     path = _data_dir() / f"large_{language}.msgpack.gz"
-    last = round((9.0 - min(min_zipf, VOTE_ZIPF)) * 100)  # Zipf 9 is 0 cB
+    last = round((9.0 - min_zipf) * 100)
     with gzip.open(path) as stream:
         unpacker = msgpack.Unpacker(stream, raw=False)
         count = unpacker.read_array_header()
@@ -95,19 +119,7 @@ def _lexicon(language: str, min_zipf: float) -> tuple[frozenset[str], dict[str, 
                 f"wordfreq's {path.name} is not in the format this version reads; "
                 "install a wordfreq version this package supports (see pyproject.toml)"
             )
-        buckets = [unpacker.unpack() for _ in range(min(count - 1, last + 1))]
-    # wordfreq's lists are lower-case already, so a word of ASCII letters and digits is its
-    # own folded form: found by one regex over the whole list rather than a test per word.
-    # The rest ("l'ai", "sécurité") are folded together, in one call.
-    text = "\n".join(w for bucket in buckets[: round((9.0 - min_zipf) * 100) + 1] for w in bucket)
-    known = set(_PLAIN.findall(text))
-    known.update(_fold(_PLAIN.sub("", text)))
-    frequency: dict[str, float] = {}
-    for centibels in range(min(len(buckets), round((9.0 - VOTE_ZIPF) * 100) + 1)):
-        if buckets[centibels]:
-            for word in _fold(buckets[centibels]):
-                frequency.setdefault(word, 9.0 - centibels / 100)  # the most frequent first
-    return frozenset(known), frequency
+        return [unpacker.unpack() for _ in range(min(count - 1, last + 1))]
 
 
 _PLAIN = re.compile(r"^[a-z0-9]+$", re.MULTILINE)
@@ -116,10 +128,8 @@ _PLAIN = re.compile(r"^[a-z0-9]+$", re.MULTILINE)
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-def _fold(words: str | list[str]) -> list[str]:
-    """The folded words of ``words`` (a list, or one per line), in one call of
-    :func:`normalised_words`."""
-    text = words if isinstance(words, str) else "\n".join(words)
+def _fold(text: str) -> list[str]:
+    """The folded words of ``text``, in one call of :func:`normalised_words`."""
     return normalised_words(_ASTRAL.sub(" ", text))
 
 

@@ -263,6 +263,7 @@ class Router:
         self.matcher_._deletions()
         for language in lexicon.LANGUAGES:
             lexicon.words(language)
+            lexicon.zipf("", language)
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
             self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])
