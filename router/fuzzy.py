@@ -274,10 +274,10 @@ class TermMatcher:
     def correct(self, words: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """Replace unknown words by their closest vocabulary word.
 
-        A word that is a real word in the question's language (the supported language
-        that knows the most of its words, see :func:`router.lexicon.question_languages`)
-        is left alone: "beschweren" in a German question, "inform" in an English one. A
-        real word of another language is still corrected ("climat" in an English question).
+        A word that is a real word in the question's language (told by its common words,
+        see :func:`router.lexicon.question_languages`) is left alone: "beschweren" in a
+        German question, "inform" in an English one. A real word of another language is
+        still corrected ("climat" in an English question).
 
         Returns the corrected words and the ``(original, correction)`` pairs.
         """
