@@ -10,6 +10,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from . import lexicon
 from .errors import NotFittedError
 from .text import normalise
 
@@ -177,8 +178,16 @@ class TermMatcher:
         words one letter shorter, as long, or one letter longer; on a tie, the shorter
         length, then the first in alphabetical order. Failing that, with ``max_edits``, it
         is the most frequent training word within that many edits (seen at least
-        ``edit_min_count`` times).
+        ``edit_min_count`` times). A real word of any of :data:`router.lexicon.LANGUAGES`
+        is never corrected: None.
         """
+        best = self._nearest(word)
+        if best is not None and lexicon.known_languages(word):
+            return None
+        return best
+
+    def _nearest(self, word: str) -> str | None:
+        """:meth:`correct_word` without the lexicon: the vocabulary word it would be."""
         cached = self.cache_.get(word, _MISSING)  # one lookup: another thread may clear it
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
@@ -311,6 +320,11 @@ class TermMatcher:
     def correct(self, words: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """Replace unknown words by their closest vocabulary word.
 
+        A word that is a real word in the question's language (told by its common words,
+        see :func:`router.lexicon.question_languages`) is left alone: "beschweren" in a
+        German question, "inform" in an English one. A real word of another language is
+        still corrected ("climat" in an English question).
+
         Returns the corrected words and the ``(original, correction)`` pairs.
         """
         self._check_fitted()
@@ -324,9 +338,11 @@ class TermMatcher:
             if len(word) >= min_length and word.isalpha():
                 fixed = cache.get(word, _MISSING)
                 if fixed is _MISSING:
-                    fixed = self.correct_word(word)
+                    fixed = self._nearest(word)
                 if fixed is not None:
                     fixes[word] = fixed
+        if fixes:  # only then: most questions need no word list loaded
+            fixes = _keep_real_words(words, fixes)
         if not fixes:
             return list(words), []
         return [fixes.get(w, w) for w in words], [(w, fixes[w]) for w in words if w in fixes]
@@ -401,3 +417,9 @@ def prepare_normalised(
     corrected, corrections = matcher.correct(words)
     matches = matcher.match(corrected, words) if match else ()
     return corrected, tuple(corrections), tuple(matches)
+
+
+def _keep_real_words(words: Sequence[str], fixes: dict[str, str]) -> dict[str, str]:
+    """``fixes`` without the words that are real words in the question's languages."""
+    languages = lexicon.question_languages(words)
+    return {w: f for w, f in fixes.items() if not lexicon.known_languages(w, languages=languages)}

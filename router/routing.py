@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process, utils
 
+from . import lexicon
 from .answers import AnswerBook
 from .errors import InputError, NotFittedError, PackError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher, prepare_normalised
@@ -264,7 +265,7 @@ class Router:
 
     def warm_up(self) -> Router:
         """Build now what is otherwise built on first use: the AI Act index, the spelling
-        index and the features of every training word.
+        index, the lexicon of real words and the features of every training word.
 
         Call it before forking worker processes (``ai-office batch --jobs`` does), so that
         they share these instead of each building its own; a chat or a one-off question
@@ -274,6 +275,9 @@ class Router:
         if self.article_citer is not None:
             self.article_citer.warm_up()
         self.matcher_.warm_up()
+        for language in lexicon.LANGUAGES:
+            lexicon.words(language)
+            lexicon.zipf("", language)
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
             self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])

@@ -9,6 +9,7 @@ import pytest
 
 from router.errors import NotFittedError
 from router.fuzzy import TermMatcher
+from router.text import normalised_words
 
 TEXTS = [
     "who enforces the ai act",
@@ -197,3 +198,77 @@ def test_matcher_caches_are_bounded() -> None:
         info = small.cache_info()
         assert set(info) == {"corrections", "term_matches"}
         assert all(1 <= size <= limit == 2 for size, limit in info.values()), info
+
+
+# Near neighbours of real words, as a training vocabulary can hold them (typos on purpose,
+# other languages' forms): the words the corrector used to "correct" real words to.
+NEIGHBOURS = [
+    "the infor desk",
+    "eine beschwere",
+    "providers sanctioned",
+    "compliance with the act",
+    "systemic risk",
+    "ai for climate modelling",
+]
+
+
+def test_real_words_are_never_corrected_but_typos_still_are() -> None:
+    fitted = TermMatcher().fit(NEIGHBOURS, ["a"] * len(NEIGHBOURS), {})
+    for question in (
+        "can you inform me about the act",
+        "wo kann ich mich beschweren",
+        "qui sanctionne les fournisseurs",
+    ):
+        words = normalised_words(question)
+        assert fitted.correct(words) == (words, [])
+    words, fixes = fitted.correct(["sistemic", "risk", "and", "complience"])
+    assert words == ["systemic", "risk", "and", "compliance"]
+    assert fixes == [("sistemic", "systemic"), ("complience", "compliance")]
+
+
+def test_a_real_word_of_another_language_is_corrected_in_an_english_question() -> None:
+    # "climat" is French; among English words it is a typo of "climate". Alone, with no
+    # question to tell its language, it is left alone.
+    fitted = TermMatcher().fit(NEIGHBOURS, ["a"] * len(NEIGHBOURS), {})
+    words = normalised_words("is the EU working with other countries on AI for climat modelling")
+    assert fitted.correct(words)[1] == [("climat", "climate")]
+    assert fitted.correct(["climat"]) == (["climat"], [])
+    assert fitted.correct_word("climat") is None
+    assert fitted.correct_word("inform") is None
+    assert fitted.correct_word("sistemic") == "systemic"
+
+
+# Correct words an inquiry may hold, written for this test (not drawn from any data set);
+# the training vocabulary alone "corrected" about one in six of them.
+CORRECT_WORDS = {
+    "en": "inform informed complaint reported police cameras hospital doctors teachers "
+    "schools farmers weather tomorrow vacuum passport holiday lawyer insurance salary "
+    "landlord neighbour bicycle kitchen recipe guitar",
+    "fr": "sanctionne sanctionnent plainte porter reconnaissance faciale policiers hôpital "
+    "médecins enseignants écoles agriculteurs demain aspirateur passeport vacances avocat "
+    "assurance salaire voisin cuisine recette guitare voudrais pourriez",
+    "de": "beschweren Beschwerde Polizei Kameras Krankenhaus Ärzte Lehrer Schulen Landwirte "
+    "morgen Staubsauger Reisepass Urlaub Anwalt Versicherung Gehalt Vermieter Nachbar "
+    "Fahrrad Küche Rezept Gitarre möchte könnten",
+    "it": "sanziona reclamo lamentarmi polizia telecamere ospedale medici insegnanti scuole "
+    "agricoltori domani aspirapolvere passaporto vacanze avvocato assicurazione stipendio "
+    "vicino cucina ricetta chitarra vorrei potreste",
+    "es": "sanciona denunciarlo quejarme policía cámaras hospital médicos profesores escuelas "
+    "agricultores mañana aspiradora pasaporte vacaciones abogado seguro salario vecino "
+    "cocina receta guitarra quisiera podrían",
+}
+
+
+@pytest.mark.parametrize("language", sorted(CORRECT_WORDS))
+def test_correct_words_of_each_language_are_left_alone(router, language: str) -> None:
+    words = normalised_words(CORRECT_WORDS[language])
+    assert len(words) >= 23
+    changed = [w for w in words if router.matcher_.correct([w])[1]]
+    assert changed == []
+    # And the issue's examples, in their questions, through the router.
+    for question in (
+        "Can you inform me about the AI Act?",
+        "Wo kann ich mich beschweren?",
+        "Qui sanctionne les entreprises ?",
+    ):
+        assert router.route(question).evidence.corrections == ()

@@ -45,6 +45,12 @@ def test_normalise_drops_every_combining_mark() -> None:
     assert normalise(text) == "a" * len(marks) + " ж"
 
 
+def test_text_of_combining_marks_alone_folds_to_no_words() -> None:
+    # Nothing is left once the marks are dropped: no words, not an error.
+    assert normalised_words("\u0301\u0308") == []
+    assert normalise("\u0301 \u0327") == ""
+
+
 def test_tokens_split_normalised_text() -> None:
     assert tokens(normalise("Who fines GPAI providers?")) == ["who", "fines", "gpai", "providers"]
 
