@@ -87,6 +87,18 @@ class Conversation:
         ):
             context = f"{previous.context} {text}"
             joined = self.router.route(context)
+            kept = previous.decision.unit
+            if joined.decision == "clarify" and joined.candidates[:1] == (kept,):
+                # Asked back between the previous turn's unit and another: the thread of
+                # the conversation is what tips it, so the follow-up stays with that unit.
+                book = self.router.answers_
+                joined = dataclasses.replace(
+                    joined,
+                    decision="routed",
+                    unit=kept,
+                    answer=book.routed(kept, joined.topic, language=joined.language),
+                    contacts=book.contacts(kept, joined.topic),
+                )
             if joined.decision == "routed":
                 note = f"read as a follow-up to: {previous.text}"
                 evidence = dataclasses.replace(
