@@ -24,17 +24,13 @@ from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
 from .policy import Policy, decide_many, fuse, top_k
 from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Alternative, Decision, Evidence, Outcome
-from .text import MAX_CHARS, clean_for_display, normalise, normalised_words
+from .text import CHUNK_SIZE, MAX_CHARS, clean_for_display, normalise, normalised_words
 from .training import fit_calibration, fit_matcher, fit_models
 
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
 
 __all__ = ["Router", "StaleCalibrationWarning"]
-
-#: Questions are routed in chunks of this many: big enough to vectorise, small enough
-#: to keep memory flat on long streams.
-CHUNK_SIZE = 2048
 
 #: Alternatives and model scores list at most this many units, best first: building a result
 #: object per unit of a 150-intent pack cost more than the whole classification.

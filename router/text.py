@@ -22,6 +22,10 @@ __all__ = [
 #: Questions longer than this are routed on their first ``MAX_CHARS`` characters.
 MAX_CHARS = 5000
 
+#: Questions are routed in chunks of this many, by the router and by batch alike: big
+#: enough to vectorise, small enough to keep memory flat on long streams.
+CHUNK_SIZE = 2048
+
 _SPACES = re.compile(r"\s+")
 # Letters and digits of any script; everything else separates words.
 _WORD = re.compile(r"[^\W_]+")

@@ -140,7 +140,7 @@ def test_terminal_session_in_french(tmp_path: Path) -> None:
     child = spawn_chat(tmp_path, NO_COLOR="1", LANG="fr_FR.UTF-8")
     child.expect_exact("Tapez /help pour les commandes, Ctrl-D pour quitter.")
     child.expect_exact("ai-office> ")
-    child.sendline("Qui sanctionne les entreprises qui utilisent des systèmes d'IA interdits ?")
+    child.sendline("Qui sanctionne les entreprises qui ne respectent pas les règles sur l'IA ?")
     child.expect_exact("Cette question relève du Bureau européen de l'IA")
     child.expect_exact("\u2192 Regulation and Compliance Unit (confiance")
     child.expect_exact("(cité en anglais)")  # the mandate is quoted in English, and says so

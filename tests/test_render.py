@@ -57,7 +57,7 @@ def chat_outputs(router: Router, width: int) -> dict[str, str]:
     chat = Chat(router.pack_, RouterLoader.ready(router), width=width)
     outputs = {"greeting": greeting(router.pack_, width=width)}
     outputs.update((kind, chat.handle(line).text) for kind, line in SCRIPT)
-    refusal = router.route("regulation of drones")
+    refusal = router.route("regulation of fishing quotas")
     unsure = dataclasses.replace(refusal, confidence=0.41)  # the unsure-refusal branch
     outputs["unsure refusal"] = render_decision(unsure, width=width)
     outputs["clarify, coloured"] = render_decision(chat.last, color=True, width=width)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ..errors import InputError, RouterError
-from ..text import MAX_CHARS, clean_for_display
+from ..text import CHUNK_SIZE, MAX_CHARS, clean_for_display
 from .blocks import (
     LOCAL_BLOCK_SIZE,
     Block,
@@ -60,8 +60,6 @@ __all__ = [
     "run_blocks",
 ]
 
-#: Rows routed per chunk: big enough for the vectorised router, small enough for flat memory.
-CHUNK_SIZE = 2048
 
 #: A worker's youngest-generation GC threshold (Python's default: 700). Routing allocates
 #: and frees short-lived containers by the million, nearly all freed by reference
