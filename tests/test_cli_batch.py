@@ -403,3 +403,17 @@ def test_closed_stdout_is_one_error_line_not_a_traceback(
     assert proc.returncode == 1
     assert "Traceback" not in err
     assert err.strip() == "Error: standard output is closed; redirect it (> FILE or > /dev/null)"
+
+
+def test_batch_jsonl_on_stdout_escapes_c1_controls_and_bidi_overrides(tmp_path: Path) -> None:
+    line = "AI Act fines \u009b31m red \u202e x"
+    proc = run("batch", "-q", "-", input=(line + "\n").encode("utf-8"), cwd=tmp_path)
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0
+    assert "\u009b" not in out and "\u202e" not in out
+    assert "\\u009b" in out and "\\u202e" in out
+    assert jsonl(out)[0]["text"] == line  # lossless
+    # A file keeps the data as it came.
+    written = run("batch", "-q", "-", "-o", "o.jsonl", input=(line + "\n").encode(), cwd=tmp_path)
+    assert written.returncode == 0
+    assert line in (tmp_path / "o.jsonl").read_text("utf-8")
