@@ -399,6 +399,13 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # A warning is one plain line for a person, not Python's file:line and source line.
     warnings.showwarning = _show_warning
+    if sys.stdout is None:
+        # Started with file descriptor 1 closed (`>&-`): Python sets sys.stdout to None and
+        # every command would fail later with a traceback; say so once instead.
+        if sys.stderr is not None:
+            print("Error: standard output is closed; redirect it (> FILE or > /dev/null)",
+                  file=sys.stderr)
+        sys.exit(1)
     cli.main(args=argv, prog_name="ai-office")
 
 

@@ -29,7 +29,7 @@ from prompt_toolkit.utils import is_dumb_terminal
 from rapidfuzz import fuzz, process
 
 from .catalogue import message
-from .errors import RouterError, UnknownUnitError
+from .errors import InputError, RouterError, UnknownUnitError
 from .language import language_from_locale
 from .text import clean_for_display, clean_for_terminal, json_for_terminal
 from .wrap import fit, line_width, wrap
@@ -749,6 +749,9 @@ def start_chat(
     prompt-toolkit starts only when a person is at both ends; otherwise (or with
     ``as_json``) each input line is one question.
     """
+    if sys.stdin is None:
+        # Started with file descriptor 0 closed (`<&-`): Python sets sys.stdin to None.
+        raise InputError("cannot read stdin: it is closed; run the chat with input to read")
     loader = RouterLoader.for_pack(pack)
     if as_json or not (sys.stdin.isatty() and sys.stdout.isatty()):
         lines = read_lines(sys.stdin)

@@ -141,6 +141,16 @@ def json_for_terminal(data: Any, **options: Any) -> str:
     return text.translate(_JSON)
 
 
+def json_lines_for_terminal(text: str) -> str:
+    """JSON Lines ``text`` (as ``json.dumps(..., ensure_ascii=False)`` writes it) with the
+    characters :func:`json_for_terminal` escapes written as ``\\uXXXX``; the line breaks
+    between records stay. Lossless: each line still loads to the same object."""
+    return "\n".join(
+        line if line.isprintable() and not _INVISIBLE.search(line) else line.translate(_JSON)
+        for line in text.split("\n")
+    )
+
+
 def normalise(text: str) -> str:
     """Fold ``text`` for matching: compatibility forms, case, accents, punctuation.
 

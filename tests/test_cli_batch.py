@@ -367,3 +367,53 @@ def test_a_killed_worker_is_one_error_line_and_stops_the_others(tmp_path: Path) 
     assert stderr.startswith("Error: a worker process died") and len(stderr.splitlines()) == 1
     assert not [w for w in others if Path(f"/proc/{w}").exists()]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
+def _run_with_closed_fd(fd: int, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the console script with standard stream ``fd`` closed, as `<&-` or `>&-` do."""
+    redirect = "0<&-" if fd == 0 else "1>&-"
+    return subprocess.run(
+        ["sh", "-c", f'exec "$0" "$@" {redirect}', str(BIN), *args],
+        stderr=subprocess.PIPE,
+        stdout=None if fd == 1 else subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=cwd,
+        timeout=300,
+    )
+
+@pytest.mark.parametrize("command", [["batch", "-q", "-"], ["chat"]])
+def test_closed_stdin_is_one_error_line_not_a_traceback(
+    tmp_path: Path, command: list[str]
+) -> None:
+    proc = _run_with_closed_fd(0, *command, cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == ["Error: " + err.split("Error: ", 1)[1].strip()]
+    assert "stdin" in err and "closed" in err
+
+
+@pytest.mark.parametrize("command", [["ask", "AI Act fines"], ["batch", "-q", "in.csv"]])
+def test_closed_stdout_is_one_error_line_not_a_traceback(
+    tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "in.csv").write_text("text\nAI Act fines\n", encoding="utf-8")
+    proc = _run_with_closed_fd(1, *command, cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert "Traceback" not in err
+    assert err.strip() == "Error: standard output is closed; redirect it (> FILE or > /dev/null)"
+
+
+def test_batch_jsonl_on_stdout_escapes_c1_controls_and_bidi_overrides(tmp_path: Path) -> None:
+    line = "AI Act fines \u009b31m red \u202e x"
+    proc = run("batch", "-q", "-", input=(line + "\n").encode("utf-8"), cwd=tmp_path)
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0
+    assert "\u009b" not in out and "\u202e" not in out
+    assert "\\u009b" in out and "\\u202e" in out
+    assert jsonl(out)[0]["text"] == line  # lossless
+    # A file keeps the data as it came.
+    written = run("batch", "-q", "-", "-o", "o.jsonl", input=(line + "\n").encode(), cwd=tmp_path)
+    assert written.returncode == 0
+    assert line in (tmp_path / "o.jsonl").read_text("utf-8")

@@ -61,3 +61,22 @@ def test_device_or_fifo_as_labelled_file_is_refused_not_read(tmp_path: Path) -> 
     for path in (fifo, Path("/dev/zero")):
         with pytest.raises(InputError, match="is not a regular file"):
             read_labelled(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bom.csv", "text,unit\nAI Act fines,regulation_compliance\n"),
+        ("bom.jsonl", '{"text": "AI Act fines", "unit": "regulation_compliance"}\n'),
+    ],
+)
+def test_utf8_bom_at_the_start_of_a_labelled_file_is_not_part_of_the_data(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    # Spreadsheet programs write a BOM; batch already skips it, eval read it as part of
+    # the first header ("no 'text'") or of the first JSON line ("invalid JSON").
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode("utf-8"))
+    assert read_labelled(path) == [
+        LabelledInquiry(text="AI Act fines", unit="regulation_compliance")
+    ]

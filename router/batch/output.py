@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
+from ..text import json_lines_for_terminal
 from .encode import ERROR, Counts, csv_line
 from .records import SUFFIXES
 
@@ -231,8 +232,11 @@ def write_parts(
         with atomic_output(output, stdout=stdout) as stream:
             if columns is not None:
                 stream.write(csv_line(columns))
+            # JSON Lines on stdout may reach a terminal: a C1 control or a bidi override in
+            # the data is written as \uXXXX there (lossless); files keep it as it came.
+            escape = output in (None, "-") and columns is None
             for kept, (text, counts) in parts:
-                stream.write(text)
+                stream.write(json_lines_for_terminal(text) if escape else text)
                 for (decision, unit), n in counts.items():
                     tally.add(decision, unit, n)
                 if done is not None:

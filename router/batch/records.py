@@ -155,6 +155,9 @@ def open_text(
     """
     raw: IO[bytes]
     if path == "-":
+        if stdin is None and sys.stdin is None:
+            # Started with file descriptor 0 closed (`<&-`): Python sets sys.stdin to None.
+            raise InputError("cannot read stdin: it is closed; pipe the input in or name a file")
         counting = _Counting(stdin if stdin is not None else sys.stdin.buffer)
         raw = io.BufferedReader(counting, 1 << 16)
         position = lambda: counting.count  # noqa: E731
