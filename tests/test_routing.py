@@ -199,6 +199,9 @@ def test_stale_calibration_warns_and_refits(pack_copy: Path) -> None:
     with pytest.warns(StaleCalibrationWarning, match=f"'ai-office calibrate --pack {pack_copy}'"):
         r = Router.load(pack_copy)
     assert r.route("red-teaming frontier models").unit is not None
+    # The stale stored model is not used: the router fitted its own (one refit serves both
+    # checks; a refit of the whole pack is the slowest step of the suite).
+    assert type(r.classifier_).__name__ == "IntentClassifier"
 
 
 def test_bundled_calibration_is_current() -> None:
@@ -229,17 +232,6 @@ def test_stored_model_decides_like_a_fresh_fit(router: Router) -> None:
     for a, b in zip(router.route_many(texts), fresh.route_many(texts)):
         assert (a.decision, a.unit) == (b.decision, b.unit)
         assert abs(a.confidence - b.confidence) < 1e-3
-
-
-def test_stale_stored_model_is_not_used(pack_copy: Path) -> None:
-    path = pack_copy / "intents/ai_safety.yaml"
-    path.write_text(
-        path.read_text("utf-8").replace("  en:\n", '  en:\n    - "new eval question"\n', 1),
-        encoding="utf-8",
-    )
-    with pytest.warns(StaleCalibrationWarning):
-        r = Router.load(pack_copy)
-    assert type(r.classifier_).__name__ == "IntentClassifier"
 
 
 def test_refused_questions_without_words_or_law_cite_nothing(router: Router) -> None:
