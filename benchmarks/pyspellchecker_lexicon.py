@@ -9,12 +9,12 @@ import functools
 import gzip
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
-from router.text import normalised_words
+# The shipped lexicon's own folding, so that both word lists are compared folded alike.
+from router.lexicon import _PLAIN, _fold
 
 __all__ = ["LANGUAGES", "VOTE_ZIPF", "known_languages", "question_languages", "words", "zipf"]
 
@@ -83,17 +83,6 @@ def _lexicon(language: str) -> tuple[frozenset[str], dict[str, float]]:
         for folded in [word] if _PLAIN.fullmatch(word) else _fold(word):
             frequency.setdefault(folded, zipf_value)
     return frozenset(known), frequency
-
-
-_PLAIN = re.compile(r"^[a-z0-9]+$", re.MULTILINE)
-# Emoji and other characters beyond the Basic Multilingual Plane: no supported language's
-# letters, and they would send the folding down its slow per-character path.
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _fold(text: str) -> list[str]:
-    """The folded words of ``text``, in one call of :func:`normalised_words`."""
-    return normalised_words(_ASTRAL.sub(" ", text))
 
 
 def _data_dir() -> Path:
