@@ -21,9 +21,11 @@ from router import (
     Router,
     StaleCalibrationWarning,
     UnknownUnitError,
+    load_pack,
 )
 from router.policy import Policy
 from router.text import MAX_CHARS
+from router.training import fit_calibration, write_calibration, write_model
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "data/golden.yaml").read_text("utf-8"))
 
@@ -190,17 +192,17 @@ def test_pack_without_calibration_is_calibrated_on_load(make_pack) -> None:
     assert "Technical Support" in str(d.answer)
 
 
-def test_stale_calibration_warns_and_refits(pack_copy: Path) -> None:
-    path = pack_copy / "intents/ai_safety.yaml"
-    path.write_text(
-        path.read_text("utf-8").replace("  en:\n", '  en:\n    - "new eval question"\n', 1),
-        encoding="utf-8",
-    )
-    with pytest.warns(StaleCalibrationWarning, match=f"'ai-office calibrate --pack {pack_copy}'"):
-        r = Router.load(pack_copy)
-    assert r.route("red-teaming frontier models").unit is not None
-    # The stale stored model is not used: the router fitted its own (one refit serves both
-    # checks; a refit of the whole pack is the slowest step of the suite).
+def test_stale_calibration_warns_and_refits(make_pack) -> None:
+    root = make_pack()
+    write_calibration(load_pack(root), fit_calibration(load_pack(root), folds=3))
+    write_model(load_pack(root))
+    path = root / "intents/billing.yaml"
+    path.write_text(path.read_text("utf-8") + "  - where do I see my refund\n", encoding="utf-8")
+    with pytest.warns(StaleCalibrationWarning, match=f"'ai-office calibrate --pack {root}'"):
+        r = Router.load(root)
+    d = r.route("where do I see my refund")
+    assert d.unit is not None and d.unit.id == "billing"
+    # The stale stored model is not used: the router fitted its own.
     assert type(r.classifier_).__name__ == "IntentClassifier"
 
 
