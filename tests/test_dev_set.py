@@ -77,3 +77,21 @@ def test_out_of_scope_recall_floor(dev_result) -> None:
 
 def test_confusion_matrix_counts_every_inquiry(dev_result) -> None:
     assert sum(map(sum, dev_result.confusion)) == dev_result.n
+
+
+@pytest.mark.parametrize("name", ["dialogues.yaml", "dialogues_heldout2.yaml"])
+def test_held_out_dialogues_do_not_overlap_training_data(router: Router, name: str) -> None:
+    import yaml
+
+    from router.text import normalise
+
+    texts, _ = router.pack_.training_data()
+    texts += [e.text for t in router.pack_.topics for e in t.examples]
+    texts += [e.text for r in router.pack_.referrals for e in r.examples]
+    training = {normalise(t) or t for t in texts}
+    dialogues = yaml.safe_load((DEV.parent / name).read_text("utf-8"))
+    turns = [turn["text"] for d in dialogues for turn in d["turns"]]
+    # Short follow-ups ("any contact?") may equal a training line by chance; full questions
+    # (four words or more) must not.
+    overlap = [t for t in turns if len(t.split()) >= 4 and (normalise(t) or t) in training]
+    assert overlap == []
