@@ -190,9 +190,9 @@ class ArticleCiter:
     def _articles(self, texts: Sequence[str]) -> tuple[list[tuple[str, ...]], Any]:
         """:meth:`articles_many` and the Act router's features of each question (scored
         without building decisions: only the ranking is needed)."""
-        scored = self.router._ranked(texts)
+        ranking = self.router.rank(texts)
         out = []
-        for kind, units, scores in zip(scored.kinds, scored.listed_units, scored.listed_scores):
+        for kind, units, scores in zip(ranking.kinds, ranking.units, ranking.scores):
             # The Act router's own floor is fitted to refuse readily; citing wants its own
             # (unseen questions spread their probability over more articles).
             if not scores or scores[0] < self.floor:
@@ -203,7 +203,7 @@ class ArticleCiter:
             if kind == "clarify":  # asking back: both of the two are cited
                 chosen = list(dict.fromkeys([units[0].id, units[1].id, *chosen]))
             out.append(tuple(chosen[: self.limit]))
-        return out, scored.features
+        return out, ranking.features
 
     def _evidence_of(self, article: str) -> tuple[Any, list[str]]:
         """The feature rows of an article's evidence and the reference each points to."""
