@@ -206,7 +206,10 @@ class ArticleCiter:
         return out, ranking.features
 
     def _evidence_of(self, article: str) -> tuple[Any, list[str]]:
-        """The feature rows of an article's evidence and the reference each points to."""
+        """The features of an article's evidence, one column per example (unit length, so
+        that a question's row times them is its cosine with each), and the reference each
+        points to. Kept as columns in CSR form: the product with the questions' rows then
+        needs no conversion, which cost more than the product itself."""
         if article not in self._evidence:
             texts, refs = [], []
             for text, ref in self._examples_of(article):
@@ -214,7 +217,7 @@ class ArticleCiter:
                 refs.append(ref)
             features = self.router.classifier_.transform(texts) if texts else None
             if features is not None:
-                features = _unit_rows(features)
+                features = _unit_rows(features).T.tocsr()
             self._evidence[article] = (features, refs)
         return self._evidence[article]
 
@@ -253,16 +256,15 @@ class ArticleCiter:
         refs_of: dict[tuple[int, str], str | None] = {}
         missing: list[tuple[int, str]] = []
         for article, rows in rows_of.items():  # one product per article, not per question
-            features, refs = self._evidence_of(article)
-            similarity = None
-            if features is not None:
-                similarity = (features @ asked[[r for r, _ in rows]].T).toarray()
-            for k, (_, i) in enumerate(rows):
-                ref = None
-                if similarity is not None:
-                    best = int(np.argmax(similarity[:, k]))
-                    if similarity[best, k] > 0:
-                        ref = refs[best]
+            columns, refs = self._evidence_of(article)
+            if columns is None:
+                found: list[str | None] = [None] * len(rows)
+            else:
+                similarity = (asked[[r for r, _ in rows]] @ columns).toarray()
+                best = similarity.argmax(axis=1)  # the first of equals, as a scan
+                near = similarity[np.arange(len(rows)), best] > 0
+                found = [refs[b] if ok else None for b, ok in zip(best.tolist(), near.tolist())]
+            for (_, i), ref in zip(rows, found):
                 refs_of[i, article] = ref
                 if ref is None or self.index.get(ref) is None:
                     missing.append((i, article))
