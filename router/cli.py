@@ -318,8 +318,9 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
     from .errors import InputError
     from .render import render_batch_progress, render_batch_summary
 
+    settings = b.BatchOptions(**options)
     try:  # before the router loads: a wrong output name is a usage error
-        b.output_format_for(output, options.get("output_format"))
+        settings.for_output(output)
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
     b.check_output(output)  # a folder, or no folder to write in: say so before the run
@@ -343,10 +344,17 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
             if engine == "dask":
                 from .batch.dask import run_dask
 
-                summary = run_dask(list(inputs), output, router, scheduler=scheduler, **options)
+                summary = run_dask(
+                    list(inputs), output, router, options=settings, scheduler=scheduler
+                )
             else:
-                run = functools.partial(b.run_batch, on_progress=progress if live else None)
-                summary = run(list(inputs), output, router, **options)
+                summary = b.run_batch(
+                    list(inputs),
+                    output,
+                    router,
+                    options=settings,
+                    on_progress=progress if live else None,
+                )
         except (KeyboardInterrupt, b.WorkerDied) as exc:
             if isinstance(exc, b.WorkerDied) and not terminated:
                 raise  # a worker died on its own: an error, not a stop

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,7 +31,7 @@ from .training import fit_calibration, fit_matcher, fit_models
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
 
-__all__ = ["Router", "StaleCalibrationWarning"]
+__all__ = ["Ranking", "Router", "StaleCalibrationWarning"]
 
 #: Alternatives and model scores list at most this many units, best first: building a result
 #: object per unit of a 150-intent pack cost more than the whole classification.
@@ -70,6 +71,27 @@ class _Scored(NamedTuple):
     logits: np.ndarray
     fuzzy: np.ndarray
     best: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The units ranked for each of some texts, without decisions built: what a router over
+    a derived pack (the topics, the AI Act's articles) gives the router that owns it.
+
+    Each field holds one row per text, in the order given.
+    """
+
+    #: "routed", "clarify" or "out_of_scope", as this router's policy decides.
+    kinds: list[str]
+    #: The best in-scope unit.
+    first: list[Unit]
+    #: The confidence the decision is taken with.
+    confidence: list[float]
+    #: The best in-scope units (at most ``MAX_LISTED``), best first, and their fused scores.
+    units: list[list[Unit]]
+    scores: list[list[float]]
+    #: The classifier's features of each text (a SciPy CSR matrix, one row per text).
+    features: sp.csr_matrix
 
 
 class Router:
@@ -409,6 +431,19 @@ class Router:
             self._remember(self._recent_outcomes, alternatives, waiting, found, out)
         return out  # type: ignore[return-value]
 
+    def rank(self, texts: Sequence[str]) -> Ranking:
+        """Rank the units for each text, without building decisions or answers and without
+        the cache: for a router over a derived pack, whose owner needs only the ranking and
+        the features (:mod:`router.law.articles`, the topic router).
+
+        Raises:
+            InputError: one of the texts is empty or not text.
+        """
+        self._check_fitted()
+        match = self._needs_terms(explain=False)
+        s = self._score([self._prepare(t, None, match=match) for t in texts])
+        return Ranking(s.kinds, s.first, s.confidence, s.listed_units, s.listed_scores, s.features)
+
     def cache_info(self) -> dict[str, tuple[int, int]]:
         """Each cache's size and limit: ``decisions`` and ``outcomes`` (recent texts),
         ``words`` (the classifier's table of seen words), ``corrections`` and
@@ -569,12 +604,6 @@ class Router:
             best,
         )
 
-    def _ranked(self, texts: Sequence[str]) -> _Scored:
-        """Every class ranked for each text, without decisions, answers or the cache: for a
-        router over a derived pack, whose owner needs only the ranking and features."""
-        self._check_fitted()
-        match = self._needs_terms(explain=False)
-        return self._score([self._prepare(t, None, match=match) for t in texts])
 
     def _topics_of(
         self,
@@ -598,7 +627,7 @@ class Router:
         sub = self.topics_
         if sub is None:
             return topics, referrals
-        scored = sub._ranked([p.text for p in prepared])
+        scored = sub.rank([p.text for p in prepared])
         for row, kind in enumerate(kinds):
             if scored.kinds[row] != ROUTED:
                 continue

@@ -12,7 +12,7 @@ import pytest
 from samples import QUESTIONS
 
 from router import InputError, Router
-from router.batch import Record, route_records, run_batch
+from router.batch import BatchOptions, Record, route_records, run_batch
 
 needs_dask = pytest.mark.skipif(
     find_spec("dask") is None or find_spec("distributed") is None or find_spec("pandas") is None,
@@ -162,7 +162,7 @@ def test_run_dask_on_dirty_files_writes_what_the_local_engine_writes(
             str(remote),
             router,
             scheduler=client.scheduler.address,
-            block_size=300,  # many blocks, cut between the records
+            options=BatchOptions(block_size=300),  # many blocks, cut between the records
         )
         assert remote.read_bytes() == local.read_bytes()
         assert (got.rows, got.errors, got.per_unit) == (want.rows, want.errors, want.per_unit)
@@ -230,7 +230,13 @@ def test_hostile_rows_and_a_broken_header_come_out_of_dask_as_out_of_one_process
     for src, out in ((hostile, "jsonl"), (hostile, "csv"), (quotes, "csv")):
         local, remote = tmp_path / f"local.{out}", tmp_path / f"dask.{out}"
         run_batch([str(src)], str(local), router)
-        run_dask([str(src)], str(remote), router, scheduler=client.scheduler.address, block_size=9)
+        run_dask(
+            [str(src)],
+            str(remote),
+            router,
+            scheduler=client.scheduler.address,
+            options=BatchOptions(block_size=9),
+        )
         assert remote.read_bytes() == local.read_bytes()
     broken = tmp_path / "broken.csv"
     broken.write_bytes(b'"id,text\n1,hello\n')

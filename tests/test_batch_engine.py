@@ -12,6 +12,7 @@ from router import InputError, Router
 from router.batch import (
     ERROR,
     BatchInterrupted,
+    BatchOptions,
     Record,
     engine,
     route_block,
@@ -82,7 +83,7 @@ def test_run_batch_csv_to_jsonl_summary(router: Router, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
-    summary = run_batch([str(src)], str(out), router, chunk_size=3)
+    summary = run_batch([str(src)], str(out), router, options=BatchOptions(chunk_size=3))
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == [str(i) for i in range(1, len(QUESTIONS) + 1)] + ["99"]
     assert rows[-1]["decision"] == "error" and rows[-1]["error"] == "row 7: empty 'message'"
@@ -120,7 +121,7 @@ def test_run_batch_interrupted_leaves_no_output(
     monkeypatch.setattr(engine, "route_block", route_then_ctrl_c)
     out = tmp_path / "out.csv"
     with pytest.raises(BatchInterrupted) as info:
-        run_batch([str(src)], str(out), router, chunk_size=4)
+        run_batch([str(src)], str(out), router, options=BatchOptions(chunk_size=4))
     assert info.value.rows == 8
     assert str(info.value) == f"interrupted after 8 rows; {out} was not written"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
@@ -176,8 +177,7 @@ def test_jobs_read_files_in_blocks_and_write_what_one_process_writes(
             [str(p) for p in inputs],
             str(two),
             router,
-            jobs=2,
-            block_size=300,  # many blocks, cut between records
+            options=BatchOptions(jobs=2, block_size=300),  # many blocks, cut between records
             on_progress=lambda rows, read: seen.append((rows, read)),
         )
         assert two.read_bytes() == one.read_bytes()
@@ -196,7 +196,7 @@ def test_a_row_of_only_combining_marks_comes_back_on_every_engine(
     outputs = []
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}.jsonl"
-        summary = run_batch([str(src)], str(out), router, jobs=jobs)
+        summary = run_batch([str(src)], str(out), router, options=BatchOptions(jobs=jobs))
         outputs.append(out.read_bytes())
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert [r["decision"] for r in rows][1] == "out_of_scope"
@@ -215,7 +215,9 @@ def test_an_unclosed_quote_in_the_header_fails_alike_with_jobs(
     errors = []
     for jobs in (1, 2):
         with pytest.raises(InputError) as info:
-            run_batch([str(src)], str(tmp_path / "out.csv"), router, jobs=jobs)
+            run_batch(
+                [str(src)], str(tmp_path / "out.csv"), router, options=BatchOptions(jobs=jobs)
+            )
         errors.append(str(info.value))
     assert errors[0] == errors[1] == f"{src}: the CSV header is malformed (unexpected end of data)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
@@ -230,7 +232,7 @@ def test_a_row_of_only_invisible_characters_is_one_error_row_not_the_end_of_the_
     src = tmp_path / "log.txt"
     src.write_text(f"{QUESTIONS[0]}\n{hidden}\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    summary = run_batch([str(src)], str(out), router, jobs=1)
+    summary = run_batch([str(src)], str(out), router, options=BatchOptions(jobs=1))
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["decision"] == ERROR for r in rows] == [False, True]
     assert rows[1]["error"].startswith("row 2: ") and summary.errors == 1

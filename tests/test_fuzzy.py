@@ -6,7 +6,10 @@ import random
 
 import numpy as np
 import pytest
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
+from router import lexicon
 from router.errors import NotFittedError
 from router.fuzzy import TermMatcher
 from router.text import normalised_words
@@ -55,45 +58,76 @@ def test_a_repeated_misspelling_is_corrected_each_time(matcher: TermMatcher) -> 
     assert fixes == [("robotcs", "robotics")] * 2
 
 
-def test_the_deletion_index_covers_exactly_the_lengths_it_can() -> None:
-    # At the default cutoff (84) every word within reach of a word of up to 8 letters is
-    # one deletion away; at 9 letters, a 10-letter word 3 edits away scores 84.2.
-    default = TermMatcher()
-    assert [n for n in range(1, 16) if default._indexed(n)] == [2, 3, 4, 5, 6, 7, 8]
-    assert not TermMatcher(score_cutoff=60)._indexed(5)
+def plain_correction(fitted: TermMatcher, word: str, by_length: dict[int, list[str]]) -> str | None:
+    """What :meth:`TermMatcher.correct_word` is, by full scans of the vocabulary (the oracle
+    of its deletion index): the best ``ratio`` at or over the cutoff among words one letter
+    shorter, as long or one longer (a tie: the shorter, then the first alphabetically); else
+    the most frequent word within ``max_edits`` edits seen ``edit_min_count`` times (a tie:
+    the closer by ``ratio``, then the first alphabetically); never a real word.
+    ``by_length``: the vocabulary's words of each length, in alphabetical order."""
+    n = len(word)
+    best: tuple[str, float] | None = None
+    for length in (n - 1, n, n + 1):
+        for candidate in by_length.get(length, []):
+            score = fuzz.ratio(word, candidate)
+            if score >= fitted.score_cutoff and (best is None or score > best[1]):
+                best = (candidate, score)
+    found = best[0] if best else None
+    if found is None and fitted.max_edits > 0:
+        near = [
+            v
+            for length in range(n - fitted.max_edits, n + fitted.max_edits + 1)
+            for v in by_length.get(length, [])
+            if OSA.distance(word, v) <= fitted.max_edits
+            and fitted.counts_.get(v, 0) >= fitted.edit_min_count
+        ]
+        key = lambda v: (-fitted.counts_[v], -fuzz.ratio(word, v), v)  # noqa: E731
+        found = min(near, key=key, default=None)
+    return None if found is not None and lexicon.known_languages(word) else found
 
 
-@pytest.mark.parametrize("cutoff", [84.0, 80.0])
-def test_the_deletion_index_finds_what_the_full_scan_finds(cutoff: float) -> None:
+def _typo(rng: random.Random, word: str) -> str:
+    """``word`` with one letter dropped, added, changed, or two neighbours swapped."""
+    i = rng.randrange(len(word) + 1)
+    letter = rng.choice("abcdeilnorstuyzé")
+    j = min(i, len(word) - 2) if len(word) > 1 else 0
+    return rng.choice(
+        [
+            word[:i] + word[i + 1 :],
+            word[:i] + letter + word[i:],
+            word[:i] + letter + word[i + 1 :],
+            word[:j] + word[j + 1 : j + 2] + word[j] + word[j + 2 :],
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "max_edits"),
+    # 84: the deletion index serves words of 2-8 letters, a scan longer ones; 80 and 60:
+    # fewer lengths or none are indexed; max_edits 0 leaves the ratio alone to decide.
+    [(84.0, 1), (84.0, 0), (80.0, 1), (60.0, 1)],
+)
+def test_corrections_are_those_a_full_scan_finds(cutoff: float, max_edits: int) -> None:
     from router import load_pack
     from router.text import normalise
 
     texts, labels = load_pack().training_data()
-    fitted = TermMatcher(score_cutoff=cutoff).fit([normalise(t) for t in texts], labels, {})
+    fitted = TermMatcher(score_cutoff=cutoff, max_edits=max_edits).fit(
+        [normalise(t) for t in texts], labels, {}
+    )
     rng = random.Random(5)
     vocabulary = sorted(fitted.vocabulary_)
-
-    def edit(word: str) -> str:
-        i = rng.randrange(len(word) + 1)
-        letter = rng.choice("abcdeilnorstuyzé")
-        return rng.choice(
-            [
-                word[:i] + word[i + 1 :],
-                word[:i] + letter + word[i:],
-                word[:i] + letter + word[i + 1 :],
-            ]
-        )
-
-    words = {edit(w) for w in rng.sample(vocabulary, 600)}
-    words |= {edit(edit(w)) for w in rng.sample(vocabulary, 600)}
-    checked = [w for w in words if w not in fitted.vocabulary_ and fitted._indexed(len(w))]
-    assert len(checked) > 200
-    found = 0
-    for word in checked:
-        scanned = fitted._nearest_by_scan(word)
-        assert fitted._nearest_by_deletions(word) == scanned, word
-        found += scanned is not None
-    assert found > 100  # most edits are corrected: the comparison is not of two Nones
+    by_length: dict[int, list[str]] = {}
+    for w in vocabulary:
+        by_length.setdefault(len(w), []).append(w)
+    words = {_typo(rng, w) for w in rng.sample(vocabulary, 300)}
+    words |= {_typo(rng, _typo(rng, w)) for w in rng.sample(vocabulary, 300)}
+    checked = sorted(w for w in words if len(w) > 1 and w not in fitted.vocabulary_)
+    assert len(checked) > 400
+    assert len({len(w) for w in checked}) >= 12  # short words and long ones: both paths
+    got = {w: fitted.correct_word(w) for w in checked}
+    assert got == {w: plain_correction(fitted, w, by_length) for w in checked}
+    assert sum(c is not None for c in got.values()) > 150  # not a comparison of Nones
 
 
 def test_one_edit_under_the_cutoff_goes_to_a_frequent_word_only() -> None:
@@ -106,28 +140,6 @@ def test_one_edit_under_the_cutoff_goes_to_a_frequent_word_only() -> None:
     assert fixes == [("modle", "model"), ("ridks", "risks")]
     strict = TermMatcher(max_edits=0).fit(texts, ["a"] * 6, {})
     assert strict.correct(["modle", "ridks"]) == (["modle", "ridks"], [])
-
-
-def test_the_deletion_index_finds_the_one_edit_words_a_scan_finds() -> None:
-    from router import load_pack
-    from router.text import normalise
-
-    texts, labels = load_pack().training_data()
-    fitted = TermMatcher().fit([normalise(t) for t in texts], labels, {})
-    rng = random.Random(7)
-    vocabulary = sorted(fitted.vocabulary_)
-    checked = found = 0
-    for word in rng.sample(vocabulary, 400):
-        i = rng.randrange(len(word) - 1) if len(word) > 1 else 0
-        swap = word[:i] + word[i + 1 : i + 2] + word[i] + word[i + 2 :]
-        typo = rng.choice([word[:i] + rng.choice("aeiorstnz") + word[i + 1 :], swap])
-        if len(typo) < 2 or typo in fitted.vocabulary_ or not fitted._indexed(len(typo)):
-            continue
-        scanned = fitted._edits_by_scan(typo)
-        assert fitted._one_edit_by_deletions(typo) == scanned, typo
-        checked += 1
-        found += len(scanned)
-    assert checked > 100 and found > checked  # each typo is one edit from its word at least
 
 
 def test_spelling_cache_is_bounded() -> None:

@@ -110,3 +110,43 @@ def test_the_chat_and_rendering_modules_import_neither_scipy_nor_scikit_learn() 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: Private attributes read on objects other than ``self``/``cls``, each with why it is fine.
+PRIVATE_READS_ALLOWED = {
+    "router.batch.dask: df._meta",  # Dask's DataFrame metadata, the way Dask's docs use it
+    "router.repl: loader._router",  # RouterLoader.ready filling a RouterLoader it made
+    "router.law.evaluate: index._pick",  # within router.law: its fitting of retrieval
+}
+
+
+def _private_uses(name: str, path: Path, modules: dict[str, Path]) -> list[str]:
+    """The private names (``_x``, not dunders) ``name`` imports from a module of another
+    package, and the private attributes it reads on anything but ``self`` or ``cls``."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            target = f"{base}.{node.module}" if node.module else base
+            owner = target if modules[target].name == "__init__.py" else target.rpartition(".")[0]
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            if owner != package and [p for p in private if not p.startswith("__")]:
+                found.append(f"{name}: from {target} import {', '.join(private)}")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"{name}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_uses_a_private_name_of_another_package() -> None:
+    # A private name is shared at most within its package (router.batch's modules use each
+    # other's); the Router and the batch engine are reached through public names only.
+    modules = _modules()
+    used = {u for name, path in modules.items() for u in _private_uses(name, path, modules)}
+    assert used == PRIVATE_READS_ALLOWED
+    assert _private_uses("router.law.articles", modules["router.law.articles"], modules) == []

@@ -74,8 +74,7 @@ def test_search_many_is_pick_on_the_dense_scores(
     units = [UNITS[i % len(UNITS)] for i in range(len(questions))]
     found = index.search_many(questions, units)
     assert found == plain(index, questions, units)
-    if not changes:
-        assert sum(bool(f) for f in found) >= 50  # the comparison is not all empty tuples
+    assert sum(bool(f) for f in found) >= 50  # the comparison is not all empty tuples
 
 
 def test_a_bounded_word_memo_gives_the_same_results(
@@ -162,7 +161,8 @@ _PIECES = [
 def test_the_cheap_tests_never_skip_a_match(text: str) -> None:
     folded = references._fold(text)
     patterns = (references._REF_ARTICLE, references._REF_ANNEX, references._REF_RECITAL)
-    if any(p.search(folded) for p in patterns):
-        assert named_references(text)
-    if retrieval._DEFINITION_QUESTION.search(folded):
-        assert any(hint in folded for hint in retrieval._DEFINITION_HINTS)
+    # Each is an implication, "a pattern matches => the cheap test lets it through".
+    names_one = any(p.search(folded) for p in patterns)
+    assert bool(named_references(text)) or not names_one
+    asks_definition = bool(retrieval._DEFINITION_QUESTION.search(folded))
+    assert any(hint in folded for hint in retrieval._DEFINITION_HINTS) or not asks_definition

@@ -95,9 +95,10 @@ def test_greeting_names_the_five_units_and_help(router: Router) -> None:
     _, out, _ = drive(router, "\x04", greet=True)
     assert out == greeting(router.pack_, width=100) + "\n"
     lines = out.splitlines()
-    for unit in router.units:
-        if unit.id != "about_office":  # each name whole on one line
-            assert any(unit.name in line for line in lines), unit.name
+    named = [u for u in router.units if u.id != "about_office"]
+    assert len(named) == 5
+    for unit in named:  # each name whole on one line
+        assert any(unit.name in line for line in lines), unit.name
     assert "/help" in out
 
 

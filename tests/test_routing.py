@@ -366,6 +366,24 @@ def test_outcomes_are_the_decisions_without_evidence_and_answer(
     )
 
 
+def test_rank_ranks_as_the_decisions_do_without_building_them(router: Router) -> None:
+    texts = OUTCOME_TEXTS[:6]
+    decisions = list(router.route_many(texts))
+    ranking = router.rank(texts)
+    assert ranking.kinds == [d.decision for d in decisions]
+    assert ranking.confidence == [d.confidence for d in decisions]
+    assert [[u.id for u in units] for units in ranking.units] == [
+        [a.unit.id for a in d.alternatives] for d in decisions
+    ]
+    assert ranking.scores == [[a.score for a in d.alternatives] for d in decisions]
+    routed = [i for i, d in enumerate(decisions) if d.decision == "routed"]
+    assert len(routed) >= 3
+    assert [ranking.first[i] for i in routed] == [decisions[i].unit for i in routed]
+    assert ranking.features.shape[0] == len(texts)
+    with pytest.raises(InputError, match="empty"):
+        router.rank(["GPAI fines", "  "])
+
+
 def test_outcomes_name_the_bad_item(router: Router) -> None:
     with pytest.raises(InputError, match="item 1"):
         router.outcomes(["GPAI fines", "  "])

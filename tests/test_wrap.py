@@ -47,10 +47,10 @@ def test_colour_codes_take_no_room_and_do_not_leak(text: str, width: int, hang: 
     )
     lines = wrap(click.style(styled, italic=True), width, hang=hang)
     assert [strip_ansi(line) for line in lines] == wrap(text, width, hang=hang)
-    for i, line in enumerate(lines):
+    for line in lines:
         assert SGR.findall(line)[-1] == "\x1b[0m"  # every line ends unstyled
-        if i:
-            assert line.startswith(hang + "\x1b[")  # the indent itself is never styled
+    for line in lines[1:]:
+        assert line.startswith(hang + "\x1b[")  # the indent itself is never styled
 
 
 def test_a_style_open_at_a_break_is_reopened_after_the_indent() -> None:

@@ -25,6 +25,7 @@ import glob
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,6 @@ from .output import (
     atomic_output,
     check_output,
     file_name,
-    output_format_for,
 )
 from .records import OVERFLOW, Record, detect_format, detect_text_column
 
@@ -201,19 +201,14 @@ def run_dask(
     output: str | None,
     router: Router,
     *,
+    options: BatchOptions | None = None,
     scheduler: str | None = None,
-    input_format: str | None = None,
-    output_format: str | None = None,
-    text_column: str | None = None,
-    text_field: str = "text",
-    encoding: str = "utf-8",
-    jobs: int = 1,
-    alternatives: int = 3,
-    block_size: int = BLOCK_SIZE,
 ) -> Summary:
     """The batch job on Dask: read ``inputs``, route on the cluster, write ``output``.
 
-    Without ``scheduler`` a local cluster of ``jobs`` worker processes is started.
+    ``options`` are those of :func:`router.batch.run_batch` (:class:`BatchOptions`; None:
+    the defaults). Without ``scheduler`` a local cluster of ``options.jobs`` worker
+    processes is started; ``options.chunk_size`` is not used (workers read whole blocks).
 
     CSV, JSON Lines and text files are cut into blocks of whole records
     (:func:`~router.batch.split_blocks`) that the workers read with the local engine's
@@ -233,20 +228,15 @@ def run_dask(
     _dask, dd = _require()
     if "-" in inputs:
         raise InputError("the Dask engine cannot read stdin; give file names")
+    options = options or BatchOptions()
     inputs = [p for pattern in inputs for p in _expand(pattern)]
-    formats = {input_format or detect_format(p) for p in inputs}
+    formats = {options.input_format or detect_format(p) for p in inputs}
     if len(formats) != 1:
         raise InputError("the Dask engine reads inputs of one format at a time")
     fmt = formats.pop()
     check_output(output)
-    options = BatchOptions(
-        output_format=output_format_for(output, output_format),
-        input_format=fmt,
-        text_column=text_column,
-        text_field=text_field,
-        encoding=encoding,
-        alternatives=alternatives,
-    )
+    options = replace(options.for_output(output), input_format=fmt)
+    jobs, size = options.jobs, options.block_size or BLOCK_SIZE
     if fmt == "parquet":
         return _run_parquet(dd, inputs, output, router, options, scheduler=scheduler, jobs=jobs)
     if fmt not in ("csv", "jsonl", "text"):
@@ -258,7 +248,7 @@ def run_dask(
         for b in (
             [Block(path, fmt, 0, None)]
             if "://" in path
-            else iter_blocks(path, fmt, encoding=encoding, size=block_size)
+            else iter_blocks(path, fmt, encoding=options.encoding, size=size)
         )
     )
     with _client(scheduler, jobs) as client, DaskExecutor(client, router) as executor:

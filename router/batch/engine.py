@@ -69,23 +69,42 @@ WORKER_GC_THRESHOLD = 50_000
 # A character that clean_for_display keeps: neither whitespace nor a control or bidi one.
 @dataclass(frozen=True)
 class BatchOptions:
-    """How a batch reads, routes and writes its rows (everything but where).
+    """How a batch reads, routes and writes its rows (everything but where): the one list
+    of settings that :func:`run_batch`, :func:`router.batch.dask.run_dask` and
+    ``ai-office batch`` share.
 
     Attributes:
-        output_format: ``csv`` or ``jsonl``.
-        input_format: ``csv``, ``jsonl`` or ``text``; None: from each file's suffix.
+        output_format: ``csv`` or ``jsonl``; None: from the output's suffix (JSON Lines for
+            stdout or a name without one).
+        input_format: ``csv``, ``jsonl``, ``text`` (or ``parquet`` on Dask); None: from each
+            file's suffix.
         text_column: the CSV column to route; None: the first of the usual names.
         text_field: the JSON Lines field to route.
         encoding: the inputs' encoding.
         alternatives: how many ranked units to keep per row.
+        jobs: worker processes (on Dask: those of the local cluster started when no
+            scheduler is given).
+        chunk_size: records routed together when this process reads the inputs (stdin,
+            gzip, one job).
+        block_size: about how many bytes of a file each task reads; None: the engine's own
+            (``LOCAL_BLOCK_SIZE`` for the process pool, ``BLOCK_SIZE`` on Dask, whose tasks
+            cost more to send).
     """
 
-    output_format: str = "jsonl"
+    output_format: str | None = None
     input_format: str | None = None
     text_column: str | None = None
     text_field: str = "text"
     encoding: str = "utf-8"
     alternatives: int = 3
+    jobs: int = 1
+    chunk_size: int = CHUNK_SIZE
+    block_size: int | None = None
+
+    def for_output(self, output: str | None) -> BatchOptions:
+        """These options with the output format settled for ``output`` (see
+        :func:`~router.batch.output.output_format_for`, which raises for a bad one)."""
+        return replace(self, output_format=output_format_for(output, self.output_format))
 
     def records(self, block: Block) -> Iterator[Record]:
         """The records of ``block``, read with these options."""
@@ -400,47 +419,37 @@ def run_batch(
     output: str | None,
     router: Router,
     *,
-    input_format: str | None = None,
-    output_format: str | None = None,
-    text_column: str | None = None,
-    text_field: str = "text",
-    encoding: str = "utf-8",
-    jobs: int = 1,
-    alternatives: int = 3,
-    chunk_size: int = CHUNK_SIZE,
-    block_size: int = LOCAL_BLOCK_SIZE,
+    options: BatchOptions | None = None,
     stdin: IO[bytes] | None = None,
     stdout: IO[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
     """Route every row of ``inputs`` and write them all to ``output`` (None: ``stdout``).
 
-    With ``jobs > 1`` and files the workers can read in blocks (not stdin, not gzip), each
-    worker reads, routes and encodes its own blocks; otherwise this process reads and the
-    workers route chunks of ``chunk_size`` records; blocks are of about ``block_size`` bytes.
-    The output is the same either way.
-    ``on_progress(rows, bytes_read)`` is called every chunk or so.
+    With ``options.jobs > 1`` and files the workers can read in blocks (not stdin, not
+    gzip), each worker reads, routes and encodes its own blocks; otherwise this process
+    reads and the workers route chunks of ``options.chunk_size`` records. The output is the
+    same either way. ``on_progress(rows, bytes_read)`` is called every chunk or so.
+
+    Parameters:
+        options: how to read, route and write (:class:`BatchOptions`); None: the defaults.
+        stdin, stdout: the streams ``-`` and no output stand for (default: the process's).
 
     Raises:
         InputError: an input cannot be read or has no text column; nothing is written.
         BatchInterrupted: Ctrl-C; says how many rows were done; the output is not written.
     """
     check_output(output)
-    options = BatchOptions(
-        output_format=output_format_for(output, output_format),
-        input_format=input_format,
-        text_column=text_column,
-        text_field=text_field,
-        encoding=encoding,
-        alternatives=alternatives,
-    )
+    options = (options or BatchOptions()).for_output(output)
+    jobs, input_format, encoding = options.jobs, options.input_format, options.encoding
     executor = _executor(router, jobs)
     if jobs > 1 and splittable(inputs, input_format, encoding):
+        size = options.block_size or LOCAL_BLOCK_SIZE
         blocks = (
             block
             for path in inputs
             for block in iter_blocks(
-                path, input_format or detect_format(path), encoding=encoding, size=block_size
+                path, input_format or detect_format(path), encoding=encoding, size=size
             )
         )
         with executor:
@@ -456,8 +465,8 @@ def run_batch(
     records = read_records(
         *inputs,
         input_format=input_format,
-        text_column=text_column,
-        text_field=text_field,
+        text_column=options.text_column,
+        text_field=options.text_field,
         encoding=encoding,
         stdin=stdin,
         progress=seen,
@@ -467,9 +476,10 @@ def run_batch(
     first = next(records, None)
     stream: Iterable[Record] = () if first is None else _prepend(first, records)
     columns = output_columns(first, options.output_format)  # the parent writes the header
-    work = functools.partial(encode_chunk, alternatives=alternatives, columns=columns)
+    work = functools.partial(encode_chunk, alternatives=options.alternatives, columns=columns)
     with executor:
-        parts = executor.map(work, ((None, chunk) for chunk in _chunks(stream, chunk_size)))
+        chunks = _chunks(stream, options.chunk_size)
+        parts = executor.map(work, ((None, chunk) for chunk in chunks))
         write_parts(output, stdout, columns, parts, tally)
     return tally.summary()
 
@@ -488,13 +498,15 @@ def run_blocks(
     The workers read, route and encode the blocks, so this process only writes. The output
     is the same as one process reading the files. ``blocks`` may be lazy
     (:func:`~router.batch.blocks.iter_blocks`): the workers start on the first ones while
-    the rest are cut.
+    the rest are cut. ``options.output_format`` None means from ``output``'s suffix;
+    ``jobs``, ``chunk_size`` and ``block_size`` are the executor's and the cutter's business.
 
     Raises:
         InputError: an input cannot be read or the first block has no text column;
             nothing is written.
         BatchInterrupted: Ctrl-C; the output is not written.
     """
+    options = options.for_output(output)
     tally = Tally()
     blocks = iter(blocks)
     try:

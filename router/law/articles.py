@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import PackError
 from ..pack import IntentSet, Pack, Unit
@@ -180,8 +181,8 @@ class ArticleCiter:
         self.floor = floor
         self.share = share
         self.limit = limit
-        self._evidence: dict[str, tuple[Any, list[str]]] = {}
         self._by_article: dict[str, list[tuple[str, str]]] | None = None
+        self._stacked: _Stacked | None = None
 
     def articles_many(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """The articles (and annexes) each question is about, best first; () for none."""
@@ -190,9 +191,9 @@ class ArticleCiter:
     def _articles(self, texts: Sequence[str]) -> tuple[list[tuple[str, ...]], Any]:
         """:meth:`articles_many` and the Act router's features of each question (scored
         without building decisions: only the ranking is needed)."""
-        scored = self.router._ranked(texts)
+        ranking = self.router.rank(texts)
         out = []
-        for kind, units, scores in zip(scored.kinds, scored.listed_units, scored.listed_scores):
+        for kind, units, scores in zip(ranking.kinds, ranking.units, ranking.scores):
             # The Act router's own floor is fitted to refuse readily; citing wants its own
             # (unseen questions spread their probability over more articles).
             if not scores or scores[0] < self.floor:
@@ -203,20 +204,19 @@ class ArticleCiter:
             if kind == "clarify":  # asking back: both of the two are cited
                 chosen = list(dict.fromkeys([units[0].id, units[1].id, *chosen]))
             out.append(tuple(chosen[: self.limit]))
-        return out, scored.features
+        return out, ranking.features
 
     def _evidence_of(self, article: str) -> tuple[Any, list[str]]:
-        """The feature rows of an article's evidence and the reference each points to."""
-        if article not in self._evidence:
-            texts, refs = [], []
-            for text, ref in self._examples_of(article):
-                texts.append(normalise(text))
-                refs.append(ref)
-            features = self.router.classifier_.transform(texts) if texts else None
-            if features is not None:
-                features = _unit_rows(features)
-            self._evidence[article] = (features, refs)
-        return self._evidence[article]
+        """The features of an article's evidence, one column per example (unit length, so
+        that a question's row times them is its cosine with each), and the reference each
+        points to; None for an article without evidence. Built once, into :meth:`_stack`."""
+        texts, refs = [], []
+        for text, ref in self._examples_of(article):
+            texts.append(normalise(text))
+            refs.append(ref)
+        if not texts:
+            return None, refs
+        return _unit_rows(self.router.classifier_.transform(texts)).T.tocsr(), refs
 
     def _examples_of(self, article: str) -> list[tuple[str, str]]:
         if self._by_article is None:  # every article's evidence, gathered in one pass
@@ -232,10 +232,62 @@ class ArticleCiter:
 
     def warm_up(self) -> ArticleCiter:
         """Build every article's evidence now (before forking workers, or timing)."""
-        for passage in self.index.passages:
-            if passage.kind in ("article", "annex"):
-                self._evidence_of(passage.reference)
+        self._stack()
         return self
+
+    def _stack(self) -> _Stacked:
+        """Every article's evidence columns side by side, each article's features apart.
+
+        Row ``(article, feature)`` of the stack holds that feature's column entries of that
+        article's evidence, so that a question's row, its features moved to the article it
+        cites (:meth:`_moved`), meets that article's evidence alone: one product for every
+        question and article, with the sums of the article's own product. Only the pairs
+        that occur are rows: every feature of every article would be millions of rows.
+        """
+        stacked = self._stacked
+        if stacked is None:
+            self._examples_of("")  # gathers every article's examples
+            assert self._by_article is not None
+            keys, cols, values = [], [], []
+            blocks: dict[str, tuple[int, int, list[str]]] = {}
+            width = None
+            offset = 0
+            for number, article in enumerate(self._by_article):
+                columns, refs = self._evidence_of(article)
+                if columns is None:
+                    continue
+                width = columns.shape[0]
+                part = columns.tocoo()
+                keys.append(number * width + part.row.astype(np.int64))
+                cols.append(part.col + offset)
+                values.append(part.data)
+                blocks[article] = (number, offset, refs)
+                offset += columns.shape[1]
+            if width is None:
+                stacked = _Stacked({}, np.zeros(0, np.int64), None, 0)
+            else:
+                found, rows = np.unique(np.concatenate(keys), return_inverse=True)
+                matrix = sp.csr_matrix(
+                    (np.concatenate(values), (rows, np.concatenate(cols))),
+                    shape=(len(found), offset),
+                )
+                stacked = _Stacked(blocks, found, matrix, width)
+            self._stacked = stacked
+        return stacked
+
+    def _moved(self, asked: Any, rows: list[int], numbers: list[int], stacked: _Stacked) -> Any:
+        """Rows ``rows`` of ``asked``, each one's features moved to the stack's rows of the
+        article numbered alike in ``numbers``; features that article's evidence lacks are
+        left out (they add nothing), the others keep their order (so do the sums)."""
+        picked = asked[rows]
+        counts = np.diff(picked.indptr)
+        owner = np.repeat(np.arange(len(rows)), counts)
+        keys = np.repeat(np.asarray(numbers, np.int64) * stacked.width, counts) + picked.indices
+        found = stacked.keys
+        at = np.minimum(np.searchsorted(found, keys), len(found) - 1)
+        hit = found[at] == keys
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(owner[hit], minlength=len(rows)))])
+        return sp.csr_matrix((picked.data[hit], at[hit], indptr), shape=(len(rows), len(found)))
 
     def cite_many(self, texts: Sequence[str]) -> list[tuple[Provision, ...]]:
         """The provisions for each question: per article, its passage the evidence points
@@ -252,20 +304,34 @@ class ArticleCiter:
                 rows_of.setdefault(article, []).append((row, i))
         refs_of: dict[tuple[int, str], str | None] = {}
         missing: list[tuple[int, str]] = []
-        for article, rows in rows_of.items():  # one product per article, not per question
-            features, refs = self._evidence_of(article)
-            similarity = None
-            if features is not None:
-                similarity = (features @ asked[[r for r, _ in rows]].T).toarray()
-            for k, (_, i) in enumerate(rows):
-                ref = None
-                if similarity is not None:
-                    best = int(np.argmax(similarity[:, k]))
-                    if similarity[best, k] > 0:
-                        ref = refs[best]
-                refs_of[i, article] = ref
-                if ref is None or self.index.get(ref) is None:
-                    missing.append((i, article))
+        stacked = self._stack()
+        pairs = [(article, row, i) for article, rows in rows_of.items() for row, i in rows]
+        with_evidence = [p for p, (a, _, _) in enumerate(pairs) if a in stacked.blocks]
+        best = np.full(len(pairs), -1)
+        if with_evidence:  # one product for every question and article (see _stack)
+            moved = self._moved(
+                asked,
+                [pairs[p][1] for p in with_evidence],
+                [stacked.blocks[pairs[p][0]][0] for p in with_evidence],
+                stacked,
+            )
+            product = (moved @ stacked.matrix).tocoo()
+            # Each pair's best evidence: the highest positive cosine, the first of equals,
+            # as an argmax over its article's columns would pick.
+            keep = product.data > 0
+            row, col, value = product.row[keep], product.col[keep], product.data[keep]
+            order = np.lexsort((col, -value, row))
+            row, col = row[order], col[order]
+            firsts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if len(row) else row
+            best[np.asarray(with_evidence)[row[firsts]]] = col[firsts]
+        for (article, _, i), column in zip(pairs, best.tolist()):
+            ref = None
+            if column >= 0:
+                _, offset, refs = stacked.blocks[article]
+                ref = refs[column - offset]
+            refs_of[i, article] = ref
+            if ref is None or self.index.get(ref) is None:
+                missing.append((i, article))
         # Only where no evidence is near: the passage the words score best on (BM25).
         plain = self.index.best_within([texts[i] for i, _ in missing], [a for _, a in missing])
         by_words = dict(zip(missing, plain))
@@ -278,6 +344,16 @@ class ArticleCiter:
             )
             for i, arts in enumerate(articles)
         ]
+
+
+class _Stacked(NamedTuple):
+    """:meth:`ArticleCiter._stack`: each article's number, first column and references;
+    the ``(article, feature)`` key of each row, sorted; the matrix; features per article."""
+
+    blocks: dict[str, tuple[int, int, list[str]]]
+    keys: np.ndarray
+    matrix: Any
+    width: int
 
 
 def _unit_rows(features: Any) -> Any:
