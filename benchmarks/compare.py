@@ -2,8 +2,8 @@
 
 Run from the repository root (re-runnable; a Markdown report is written):
 
-    python benchmarks/compare.py --baseline f629250 [--rounds 3] [--rows 100000]
-        [--write benchmarks/results/compare.md]
+    python benchmarks/compare.py --baseline f629250 [--against REF] [--rounds 3]
+        [--rows 100000] [--write benchmarks/results/compare.md]
 
 Why a separate script: a refactor must show "no slowdown beyond noise", and on a shared
 two-core machine two runs of the same code made minutes apart differ by more than that. So
@@ -11,7 +11,8 @@ both trees are measured in the same command, in fresh processes, *interleaved* (
 this tree, this tree, baseline, ...), and the report gives each measure's median per tree
 and their ratio. The baseline is checked out with ``git worktree add --detach`` into a
 temporary folder and imported through ``PYTHONPATH`` (ahead of the editable install), with
-the same virtual environment; each tree routes with its own pack and stored model, so a
+the same virtual environment (``--against REF`` checks out a second commit the same way
+instead of measuring this working tree); each tree routes with its own pack and stored model, so a
 difference can come from the code or from the data of the two commits.
 
 Measures (each a median over rounds, each round a fresh process):
@@ -155,14 +156,15 @@ def commit_of(ref: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", required=True, help="commit or ref to compare with")
+    parser.add_argument("--against", help="commit to measure instead of this working tree")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--write", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     baseline = commit_of(args.baseline)
-    head = commit_of("HEAD")
-    dirty = subprocess.run(
+    head = commit_of(args.against or "HEAD")
+    dirty = "" if args.against else subprocess.run(
         ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
         capture_output=True, text=True,
     ).stdout.strip()
@@ -172,15 +174,17 @@ def main() -> None:
     loads: list[float] = []
     started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        old = Path(tmp) / "baseline"
-        subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(old), baseline],
-            check=True,
-        )
+        old, new = Path(tmp) / "baseline", Path(tmp) / "against"
+        checked_out = [(old, baseline)] + ([(new, head)] if args.against else [])
+        for folder, commit in checked_out:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(folder), commit],
+                check=True,
+            )
         try:
             log = Path(tmp) / "log.csv"
             generate(log, args.rows)
-            trees = {"baseline": old, "this tree": REPO}
+            trees = {"baseline": old, "this tree": new if args.against else REPO}
             for round_ in range(args.rounds):
                 # Alternate who goes first, so that a slow stretch of the machine falls on
                 # both trees alike.
@@ -199,9 +203,11 @@ def main() -> None:
                         results[name][key].append(value)
                     print(f"round {round_ + 1}, {name}: done", file=sys.stderr)
         finally:
-            subprocess.run(
-                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], check=False
-            )
+            for folder, _commit in checked_out:
+                subprocess.run(
+                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)],
+                    check=False,
+                )
 
     lines = [
         "# Baseline and this tree, side by side",
@@ -210,12 +216,13 @@ def main() -> None:
         f"- machine: {machine()}",
         f"- load average (1 min) at each measurement: {min(loads):.2f}-{max(loads):.2f}",
         f"- command: `python benchmarks/compare.py --baseline {args.baseline} "
+        f"{' --against ' + args.against if args.against else ''} "
         f"--rounds {args.rounds} --rows {args.rows}`",
         f"- baseline: {baseline}; this tree: {head}{' with uncommitted changes' if dirty else ''}",
         f"- {args.rounds} rounds, interleaved; each figure is the median over rounds; the "
         "ratio is this tree / baseline (above 1 is faster for rates, slower for times).",
         "",
-        "| measure | baseline | this tree | ratio | rounds |",
+        f"| measure | baseline ({baseline}) | {head} | ratio | rounds |",
         "|---|---:|---:|---:|---:|",
     ]
     for key in results["baseline"]:
