@@ -335,9 +335,11 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
             line = render_batch_progress(rows, now - started, read / total if total else None)
             click.echo(f"\r{line}", nl=False, err=True)
 
-    live = sys.stderr.isatty()  # progress on a terminal only: logs and pipes stay clean
     terminated: list[int] = []
     target = output if output not in (None, "-") else None
+    # Progress on a terminal only: logs and pipes stay clean. Not when the rows themselves
+    # go to that terminal either (no -o): the progress line would be drawn into them.
+    live = sys.stderr.isatty() and not (target is None and _is_terminal(sys.stdout))
     with _batch_signals(terminated):
         try:
             if engine == "dask":
@@ -366,6 +368,13 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
     if not quiet:
         names = {u.id: u.name for u in router.units}
         click.echo(clean_for_terminal(render_batch_summary(summary, names=names)), err=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 class _Terminated(KeyboardInterrupt):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
-from ..text import json_lines_for_terminal
+from ..text import escaped_for_terminal, json_lines_for_terminal
 from .encode import ERROR, Counts, csv_line
 from .records import SUFFIXES
 
@@ -28,6 +28,7 @@ __all__ = [
     "atomic_output",
     "check_output",
     "output_format_for",
+    "stdout_escape",
     "write_parts",
 ]
 
@@ -230,13 +231,12 @@ def write_parts(
     """
     try:
         with atomic_output(output, stdout=stdout) as stream:
+            escape = stdout_escape(output, stream, "jsonl" if columns is None else "csv")
             if columns is not None:
-                stream.write(csv_line(columns))
-            # JSON Lines on stdout may reach a terminal: a C1 control or a bidi override in
-            # the data is written as \uXXXX there (lossless); files keep it as it came.
-            escape = output in (None, "-") and columns is None
+                header = csv_line(columns)  # input names: they may hold escape sequences too
+                stream.write(escape(header) if escape else header)
             for kept, (text, counts) in parts:
-                stream.write(json_lines_for_terminal(text) if escape else text)
+                stream.write(escape(text) if escape else text)
                 for (decision, unit), n in counts.items():
                     tally.add(decision, unit, n)
                 if done is not None:
@@ -255,6 +255,30 @@ def write_parts(
         ) from exc
     finally:
         parts.close()  # type: ignore[attr-defined]
+
+
+def stdout_escape(
+    output: str | None, stream: IO[str], output_format: str
+) -> Callable[[str], str] | None:
+    """How rows written to ``stream`` must be escaped so that they cannot drive a terminal,
+    or None to write them as they are.
+
+    A file (``output`` names one) keeps the data as it came. JSON Lines on stdout always
+    writes controls, bidi and invisible format characters as ``\\uXXXX``: JSON's own
+    escape, lossless, so a pipe loses nothing either. CSV has no escape of its own, so it
+    is escaped only when stdout is a terminal (what ``ls`` does with control characters in
+    names): a person reads it there; a pipe or a redirect gets the bytes unchanged, for the
+    next program.
+    """
+    if output not in (None, "-"):
+        return None
+    if output_format == "jsonl":
+        return json_lines_for_terminal
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: not a terminal
+        terminal = False
+    return escaped_for_terminal if terminal else None
 
 
 def file_name(output: str | None) -> str | None:
