@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import ctypes
 import gzip
 import io
 import json
@@ -261,6 +262,59 @@ def test_output_naming_a_folder_is_refused_before_the_run(
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot write {tmp_path}/no/out.csv: there is no")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
+def as_an_ordinary_user() -> None:
+    """Run in the child before exec: file permissions then apply to it as to any user.
+
+    The suite runs as root here and in CI, and root writes into any folder (the capability
+    CAP_DAC_OVERRIDE). Dropping it, and CAP_DAC_READ_SEARCH, from the bounding set keeps
+    them from the program exec'd next, which stays root and so can still run the
+    interpreter under /root. A failing prctl raises, failing the test: never a silent skip.
+    """
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "cannot drop root's permission override")
+
+
+@pytest.mark.parametrize(
+    "engine", [["-j", "1"], ["-j", "2", "--output-format", "csv"], ["--engine", "dask"]]
+)
+def test_output_folder_not_writable_is_refused_before_anything_is_read(
+    tmp_path: Path, engine: list[str]
+) -> None:
+    src = tmp_path / "in.txt"
+    os.mkfifo(src)  # no writer: reading it would block, so the run must not start
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    out = locked / "out.jsonl"
+    try:
+        cannot = subprocess.run(
+            [sys.executable, "-c", f"import os, sys; sys.exit(os.access({str(locked)!r}, 2))"],
+            preexec_fn=as_an_ordinary_user,
+            timeout=60,
+        )
+        assert cannot.returncode == 0, "the child can still write the folder"
+        result = subprocess.run(
+            [str(BIN), "batch", str(src), "-o", str(out), *engine],
+            capture_output=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            preexec_fn=as_an_ordinary_user,
+            timeout=120,  # a read of the FIFO would hang here
+        )
+    finally:
+        locked.chmod(0o755)
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert result.stderr.decode() == (
+        f"Error: cannot write {out}: the folder {locked} is not writable; choose another -o\n"
+    )
+    assert list(locked.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "locked"]
 
 
 def test_a_damaged_gzip_is_one_error_line_not_a_traceback(
