@@ -92,7 +92,7 @@ def test_the_deletion_index_finds_what_the_full_scan_finds(cutoff: float) -> Non
     for word in checked:
         scanned = fitted._nearest_by_scan(word)
         assert fitted._nearest_by_deletions(word) == scanned, word
-        found += scanned is not None
+        found += bool(scanned)
     assert found > 100  # most edits are corrected: the comparison is not of two Nones
 
 
@@ -105,7 +105,40 @@ def test_one_edit_under_the_cutoff_goes_to_a_frequent_word_only() -> None:
     assert words == ["model", "risks", "sharp"]
     assert fixes == [("modle", "model"), ("ridks", "risks")]
     strict = TermMatcher(max_edits=0).fit(texts, ["a"] * 6, {})
-    assert strict.correct(["modle", "ridks"]) == (["modle", "ridks"], [])
+    # Without the fallback a swap of neighbours is still one edit; a substitution is not.
+    assert strict.correct(["modle", "ridks"]) == (["model", "ridks"], [("modle", "model")])
+
+
+def test_a_real_word_wins_over_a_typo_the_texts_hold() -> None:
+    # "reserach" is one swap from "research" and one deletion from the typo "reserch" that
+    # the texts also hold; rapidfuzz's ratio prefers the deletion (93 to 88), so the word
+    # alone goes there, but in a question the real word wins.
+    texts = ["research grants", "ai research", "reserch money"]
+    fitted = TermMatcher(max_edits=0).fit(texts, ["a"] * 3, {})
+    assert fitted.correct_word("reserach") == "reserch"
+    question = "who funds reserach on robots".split()
+    assert fitted.correct(question)[1] == [("reserach", "research")]
+
+
+def test_a_swap_is_one_edit_and_beats_two() -> None:
+    # "regluatory" is one swap from "regulatory" and an insertion and a deletion from
+    # "areluatory", both ratio 90 (which took the first alphabetically); the swap is the
+    # likelier typo.
+    texts = ["regulatory sandbox", "areluatory"]
+    fitted = TermMatcher(max_edits=0).fit(texts, ["a", "a"], {})
+    assert fitted.correct_word("regluatory") == "regulatory"
+
+
+def test_the_candidate_in_the_question_language_wins() -> None:
+    # The vocabulary mixes languages: "modles" is one swap from "models" and one insertion
+    # from the French "modeles"; in an English question it is "models", in a French one
+    # "modeles".
+    texts = ["evaluation of models", "evaluation des modeles"]
+    fitted = TermMatcher(max_edits=0).fit(texts, ["a", "a"], {})
+    english = "how do you evaluate these modles for the risks".split()
+    french = "comment evaluez vous les modles pour les risques".split()
+    assert dict(fitted.correct(english)[1]) == {"modles": "models"}
+    assert dict(fitted.correct(french)[1]) == {"modles": "modeles"}
 
 
 def test_the_deletion_index_finds_the_one_edit_words_a_scan_finds() -> None:
