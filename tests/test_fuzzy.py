@@ -116,7 +116,7 @@ def test_a_real_word_wins_over_a_typo_the_texts_hold() -> None:
     texts = ["research grants", "ai research", "reserch money"]
     fitted = TermMatcher(max_edits=0).fit(texts, ["a"] * 3, {})
     assert fitted.correct_word("reserach") == "reserch"
-    question = "who funds reserach on robots".split()
+    question = ["who", "funds", "reserach", "on", "robots"]
     assert fitted.correct(question)[1] == [("reserach", "research")]
 
 
@@ -135,8 +135,8 @@ def test_the_candidate_in_the_question_language_wins() -> None:
     # "modeles".
     texts = ["evaluation of models", "evaluation des modeles"]
     fitted = TermMatcher(max_edits=0).fit(texts, ["a", "a"], {})
-    english = "how do you evaluate these modles for the risks".split()
-    french = "comment evaluez vous les modles pour les risques".split()
+    english = ["how", "do", "you", "evaluate", "these", "modles", "for", "the", "risks"]
+    french = ["comment", "evaluez", "vous", "les", "modles", "pour", "les", "risques"]
     assert dict(fitted.correct(english)[1]) == {"modles": "models"}
     assert dict(fitted.correct(french)[1]) == {"modles": "modeles"}
 
