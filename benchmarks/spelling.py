@@ -95,28 +95,24 @@ Lexicon = str | float | None
 
 def corrections(matcher: TermMatcher, words: Sequence[str], which: Lexicon) -> dict[str, str]:
     """``TermMatcher.correct``'s fixes with the lexicon ``which``."""
-    fixes = {}
+    candidates = {}
     for word in set(words).difference(matcher.vocabulary_):
         if len(word) >= matcher.min_length and word.isalpha():
-            fixed = matcher._nearest(word)
-            if fixed is not None:
-                fixes[word] = fixed
-    if not fixes or which is None:
-        return fixes
+            found = matcher._candidates(word)
+            if found:
+                candidates[word] = found
+    if not candidates or which is None:
+        return {w: c[0] for w, c in candidates.items()}
     if which == "pyspellchecker":
         languages = pyspellchecker_lexicon.question_languages(words)
-        return {
-            w: f
-            for w, f in fixes.items()
-            if not pyspellchecker_lexicon.known_languages(w, languages=languages)
-        }
+        return fuzzy.choose_corrections(
+            candidates, lambda w: pyspellchecker_lexicon.known_languages(w, languages=languages)
+        )
     floor = lexicon.MIN_ZIPF if which == "shipped" else float(which)
     languages = lexicon.question_languages(words)
-    return {
-        w: f
-        for w, f in fixes.items()
-        if not lexicon.known_languages(w, languages=languages, min_zipf=floor)
-    }
+    return fuzzy.choose_corrections(
+        candidates, lambda w: lexicon.known_languages(w, languages=languages, min_zipf=floor)
+    )
 
 
 def name_of(which: Lexicon) -> str:
@@ -198,13 +194,16 @@ def synthetic_typos(
 
 @contextmanager
 def without_lexicon() -> Iterator[None]:
-    """The baseline: ``TermMatcher.correct`` keeps every correction, as before the lexicon."""
-    keep = fuzzy._keep_real_words
-    fuzzy._keep_real_words = lambda words, fixes: fixes
+    """The baseline: ``TermMatcher.correct`` keeps every correction (each word's closest
+    candidate), as before the lexicon."""
+    keep = fuzzy._in_question_language
+    fuzzy._in_question_language = lambda words, candidates: {
+        w: c[0] for w, c in candidates.items()
+    }
     try:
         yield
     finally:
-        fuzzy._keep_real_words = keep
+        fuzzy._in_question_language = keep
 
 
 def routing_rows() -> list[str]:

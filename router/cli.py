@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import signal
@@ -288,7 +289,14 @@ def chat(quiet: bool, as_json: bool, pack: str | None) -> None:
 @click.option("--text-column", help="CSV column to route. Default: text, question, message, ...")
 @click.option("--text-field", default="text", help="JSONL field to route.")
 @click.option("--encoding", default="utf-8", help="Input encoding, e.g. latin-1 for old files.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, help="Worker processes.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    callback=lambda ctx, param, value: _few_enough_jobs(value),
+    help="Worker processes.",
+)
 @click.option("--alternatives", type=click.IntRange(min=0), default=3, help="Units ranked per row.")
 @click.option(
     "--engine",
@@ -336,9 +344,11 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
             line = render_batch_progress(rows, now - started, read / total if total else None)
             click.echo(f"\r{line}", nl=False, err=True)
 
-    live = sys.stderr.isatty()  # progress on a terminal only: logs and pipes stay clean
     terminated: list[int] = []
     target = output if output not in (None, "-") else None
+    # Progress on a terminal only: logs and pipes stay clean. Not when the rows themselves
+    # go to that terminal either (no -o): the progress line would be drawn into them.
+    live = sys.stderr.isatty() and not (target is None and _is_terminal(sys.stdout))
     with _batch_signals(terminated):
         try:
             if engine == "dask":
@@ -374,6 +384,26 @@ def batch(inputs: tuple[str, ...], output: str | None, engine: str, scheduler: s
     if not quiet:
         names = {u.id: u.name for u in router.units}
         click.echo(clean_for_terminal(render_batch_summary(summary, names=names)), err=True)
+
+
+def _few_enough_jobs(jobs: int) -> int:
+    """``--jobs``, refused past 4 per core: each job is a process holding a router, and
+    ``--jobs 10000`` started thousands of them, slower than a few and deaf to SIGTERM while
+    they started."""
+    cores = os.cpu_count() or 1
+    if jobs > 4 * cores:
+        raise click.BadParameter(
+            f"{jobs} is more than 4 per CPU core ({cores} here); routing is CPU-bound, "
+            f"so use about {cores} and at most {4 * cores}"
+        )
+    return jobs
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 class _Terminated(KeyboardInterrupt):
@@ -414,7 +444,21 @@ def main(argv: list[str] | None = None) -> None:
             print("Error: standard output is closed; redirect it (> FILE or > /dev/null)",
                   file=sys.stderr)
         sys.exit(1)
-    cli.main(args=argv, prog_name="ai-office")
+    try:
+        cli.main(args=argv, prog_name="ai-office")
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        # What the library can fail on it reports as a RouterError naming the file; an
+        # OSError without a file name comes from writing a stream: stdout on a full disk
+        # or a device that refuses writes (`ai-office ask ... > /dev/full`).
+        what = f"cannot use {exc.filename}" if exc.filename else "cannot write standard output"
+        with contextlib.suppress(OSError):  # Python's own flush at exit would fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        advice = "free some space or send the output elsewhere" if full else "send it elsewhere"
+        click.echo(f"Error: {clean_for_display(what)}: {exc.strerror or exc}; {advice}", err=True)
+        sys.exit(1)
 
 
 def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .language import detect_language
+from .results import Note
 from .text import normalised_words
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Conversation:
                     contacts=book.contacts(kept, joined.topic),
                 )
             if joined.decision == "routed":
-                note = f"read as a follow-up to: {previous.text}"
+                note = Note("follow_up", (("previous", previous.text),))
                 evidence = dataclasses.replace(
                     joined.evidence, notes=(*joined.evidence.notes, note)
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,7 +141,7 @@ class TermMatcher:
                 self.terms_[words].append((unit, term))
         self.terms_ = dict(self.terms_)
         self.weights_ = self._term_weights(texts, labels)
-        self.cache_: dict[str, str | None] = {}
+        self.cache_: dict[str, tuple[str, ...]] = {}
         self._deletion_index: dict[str, list[str]] | None = None  # built on first use
         self._match_cache: dict[tuple[str, tuple[str, ...], str, str], TermMatch] = {}
         return self
@@ -174,12 +174,14 @@ class TermMatcher:
     def correct_word(self, word: str) -> str | None:
         """The closest vocabulary word to an unknown ``word``, or None.
 
-        The closest is the best rapidfuzz ``ratio`` at or over ``score_cutoff`` among the
-        words one letter shorter, as long, or one letter longer; on a tie, the shorter
-        length, then the first in alphabetical order. Failing that, with ``max_edits``, it
-        is the most frequent training word within that many edits (seen at least
-        ``edit_min_count`` times). A real word of any of :data:`router.lexicon.LANGUAGES`
-        is never corrected: None.
+        The candidates are the words one letter shorter, as long, or one letter longer
+        whose rapidfuzz ``ratio`` is at or over ``score_cutoff``, and the words ``word`` is
+        with two neighbouring letters swapped (the commonest typo, which ``ratio`` counts
+        as two edits). The closest is the one with the fewest edits, a swap counting as
+        one; on a tie, the best ratio, the shorter, the first in alphabetical order.
+        Failing any, with ``max_edits``, it is the most frequent training word within that
+        many edits (seen at least ``edit_min_count`` times). A real word of any of
+        :data:`router.lexicon.LANGUAGES` is never corrected: None.
         """
         best = self._nearest(word)
         if best is not None and lexicon.known_languages(word):
@@ -188,34 +190,57 @@ class TermMatcher:
 
     def _nearest(self, word: str) -> str | None:
         """:meth:`correct_word` without the lexicon: the vocabulary word it would be."""
+        candidates = self._candidates(word)
+        return candidates[0] if candidates else None
+
+    def _candidates(self, word: str) -> tuple[str, ...]:
+        """The vocabulary words ``word`` may stand for, the closest first (see
+        :meth:`correct_word`); empty for none."""
         cached = self.cache_.get(word, _MISSING)  # one lookup: another thread may clear it
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
         if self._indexed(len(word)):
-            best = self._nearest_by_deletions(word)
+            hits = self._nearest_by_deletions(word)
         else:
-            best = self._nearest_by_scan(word)
-        if best is None and self.max_edits > 0:
-            best = self._nearest_by_edits(word)
-        result = best[0] if best else None
+            hits = self._nearest_by_scan(word)
+        if not hits and self.max_edits > 0:
+            fallback = self._nearest_by_edits(word)
+            hits = (fallback,) if fallback else ()
+        result = tuple(candidate for candidate, _ in hits)
         if len(self.cache_) >= self.cache_size:
             self.cache_.clear()
         self.cache_[word] = result
         return result
 
-    def _nearest_by_scan(self, word: str) -> tuple[str, float] | None:
-        best: tuple[str, float] | None = None
+    def _nearest_by_scan(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The candidates of :meth:`correct_word` with their ``ratio``, closest first, by a
+        scan of the words of each length."""
+        hits: dict[str, float] = {}
         n = len(word)
         for length in (n - 1, n, n + 1):
             candidates = self.by_length_.get(length)
-            if not candidates:
-                continue
-            hit = process.extractOne(
-                word, candidates, scorer=fuzz.ratio, score_cutoff=self.score_cutoff
-            )
-            if hit is not None and (best is None or hit[1] > best[1]):
-                best = (hit[0], hit[1])
-        return best
+            if candidates:
+                found = process.extract(
+                    word, candidates, scorer=fuzz.ratio, score_cutoff=self.score_cutoff, limit=None
+                )
+                hits.update((hit[0], hit[1]) for hit in found)
+        return self._ranked(word, hits)
+
+    def _ranked(self, word: str, hits: dict[str, float]) -> tuple[tuple[str, float], ...]:
+        """``hits`` (candidate -> ratio) and the swaps of ``word`` in the vocabulary, the
+        closest first: the fewest edits (a swap of neighbours is one), then the best
+        ratio, the shorter, the first alphabetically. Counting edits the way typists make
+        them sends "modles" to "models" (a swap), not to "modeles" (an insertion ratio
+        prefers); typos are mostly one such edit (Damerau 1964)."""
+        vocabulary = self.vocabulary_
+        for i in range(len(word) - 1):
+            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            if swapped != word and swapped in vocabulary and swapped not in hits:
+                hits[swapped] = fuzz.ratio(word, swapped)
+        ranked = sorted(
+            hits.items(), key=lambda hit: (OSA.distance(word, hit[0]), -hit[1], len(hit[0]), hit[0])
+        )
+        return tuple(ranked)
 
     def _nearest_by_edits(self, word: str) -> tuple[str, float] | None:
         """The most frequent training word within ``max_edits`` edits of ``word`` (seen at
@@ -276,20 +301,15 @@ class TermMatcher:
             100 * (1 - d / (n + m)) < cutoff for m, d in ((n - 1, 3), (n, 4), (n + 1, 3))
         )
 
-    def _nearest_by_deletions(self, word: str) -> tuple[str, float] | None:
+    def _nearest_by_deletions(self, word: str) -> tuple[tuple[str, float], ...]:
         """:meth:`_nearest_by_scan` for a word short enough for the deletion index: the same
         result, from a few candidates instead of thousands."""
-        n = len(word)
-        by_length: dict[int, list[str]] = {n - 1: [], n: [], n + 1: []}
+        hits = {}
         for candidate in self._deletion_neighbours(word):
-            by_length[len(candidate)].append(candidate)
-        best: tuple[str, float] | None = None
-        for length in (n - 1, n, n + 1):
-            for candidate in sorted(by_length[length]):  # first in order wins a tie, as a scan
-                score = fuzz.ratio(word, candidate, score_cutoff=self.score_cutoff)
-                if score and (best is None or score > best[1]):
-                    best = (candidate, score)
-        return best
+            score = fuzz.ratio(word, candidate, score_cutoff=self.score_cutoff)
+            if score:
+                hits[candidate] = score
+        return self._ranked(word, hits)
 
     def warm_up(self) -> TermMatcher:
         """Build the spelling index now rather than at the first misspelling (before forking
@@ -323,7 +343,10 @@ class TermMatcher:
         A word that is a real word in the question's language (told by its common words,
         see :func:`router.lexicon.question_languages`) is left alone: "beschweren" in a
         German question, "inform" in an English one. A real word of another language is
-        still corrected ("climat" in an English question).
+        still corrected ("climat" in an English question). Among a word's candidates (see
+        :meth:`correct_word`), the closest that is a word of the question's language wins:
+        the training vocabulary mixes many languages, and "modles" in an English question
+        means "models", not the French "modeles".
 
         Returns the corrected words and the ``(original, correction)`` pairs.
         """
@@ -332,17 +355,18 @@ class TermMatcher:
             return list(words), []
         # Each unknown word is looked up once, however often it occurs; a word corrected
         # before is read from the cache here, without a method call.
-        fixes: dict[str, str] = {}
+        found: dict[str, tuple[str, ...]] = {}
         cache, min_length = self.cache_, self.min_length
         for word in set(words).difference(self.vocabulary_):
             if len(word) >= min_length and word.isalpha():
-                fixed = cache.get(word, _MISSING)
-                if fixed is _MISSING:
-                    fixed = self._nearest(word)
-                if fixed is not None:
-                    fixes[word] = fixed
-        if fixes:  # only then: most questions need no word list loaded
-            fixes = _keep_real_words(words, fixes)
+                candidates = cache.get(word, _MISSING)
+                if candidates is _MISSING:
+                    candidates = self._candidates(word)
+                if candidates:
+                    found[word] = candidates  # type: ignore[assignment]
+        fixes: dict[str, str] = {}
+        if found:  # only then: most questions need no word list loaded
+            fixes = _in_question_language(words, found)
         if not fixes:
             return list(words), []
         return [fixes.get(w, w) for w in words], [(w, fixes[w]) for w in words if w in fixes]
@@ -419,7 +443,24 @@ def prepare_normalised(
     return corrected, tuple(corrections), tuple(matches)
 
 
-def _keep_real_words(words: Sequence[str], fixes: dict[str, str]) -> dict[str, str]:
-    """``fixes`` without the words that are real words in the question's languages."""
+def _in_question_language(
+    words: Sequence[str], candidates: Mapping[str, Sequence[str]]
+) -> dict[str, str]:
+    """The corrections of a question's unknown ``words`` (each with its ``candidates``,
+    closest first), told by the lexicon of the question's languages."""
     languages = lexicon.question_languages(words)
-    return {w: f for w, f in fixes.items() if not lexicon.known_languages(w, languages=languages)}
+    return choose_corrections(
+        candidates, lambda word: lexicon.known_languages(word, languages=languages)
+    )
+
+
+def choose_corrections(
+    candidates: Mapping[str, Sequence[str]], known: Callable[[str], object]
+) -> dict[str, str]:
+    """Each word's correction: none for a word ``known`` says is a real word; else its
+    first candidate that is a real word, or failing that its first candidate."""
+    fixes = {}
+    for word, options in candidates.items():
+        if not known(word):
+            fixes[word] = next((c for c in options if known(c)), options[0])
+    return fixes

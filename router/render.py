@@ -187,7 +187,8 @@ def render_decision(decision: Decision, *, color: bool = False, width: int | Non
     lines += provisions.splitlines()
     lines += _contact_lines(decision, w, color)
     for note in decision.evidence.notes:
-        lines += para(_style(message("note", language, note=note), color, dim=True), hang=" ")
+        worded = message("note", language, note=note.text(language))
+        lines += para(_style(worded, color, dim=True), hang=" ")
     return clean_for_terminal("\n".join(lines + closing), styled=color)
 
 
@@ -236,12 +237,18 @@ def render_evidence(
     ev = decision.evidence
     lines = [f"{message('why.question', lang)} {clean_for_display(decision.text)[:200]}"]
     confidence = f"{decision.confidence:.2f}"
-    lines.append(
-        message("why.decision", lang, decision=decision.decision, confidence=confidence)
-    )
+    decided = message(f"why.decision.{decision.decision}", lang)
+    lines.append(message("why.decision", lang, decision=decided, confidence=confidence))
     if ev.matched_terms:
         terms = ", ".join(
-            f"{m.term!r} -> {m.unit} (typed {m.matched!r}, weight {m.weight:.2f})"
+            message(
+                "why.matched_term",
+                lang,
+                term=repr(m.term),
+                unit=m.unit,
+                typed=repr(m.matched),
+                weight=f"{m.weight:.2f}",
+            )
             for m in ev.matched_terms[:8]
         )
         lines.append(f"{message('why.matched', lang)} {terms}")
@@ -258,7 +265,7 @@ def render_evidence(
     if oos:
         lines.append(f"{message('why.out_of_scope', lang)} {oos[0]:.2f}")
     for note in ev.notes:
-        lines.append(f"{message('why.note', lang)} {note}")
+        lines.append(f"{message('why.note', lang)} {note.text(lang)}")
     return clean_for_terminal("\n".join(_labelled(line, _width(width)) for line in lines))
 
 

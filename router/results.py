@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from .catalogue import message
 from .fuzzy import TermMatch
 from .law import Provision
 from .pack import Citation, Unit
@@ -63,6 +64,29 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something worth telling about a decision, worded in any reply language.
+
+    Attributes:
+        code: what it says, a stable key for programs: ``follow_up`` (``fields``:
+            ``previous``, the question it follows), ``truncated`` (``limit``, the
+            characters routed), ``no_words``. Its wording is the catalogue's
+            ``note.<code>`` (router/catalogue.yaml).
+        fields: the values the wording is filled in with, as ``(name, value)`` pairs.
+    """
+
+    code: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def text(self, language: str = "en") -> str:
+        """The note worded in ``language`` (English for a language without words)."""
+        return message(f"note.{self.code}", language, **dict(self.fields))
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Why the router decided as it did.
 
@@ -73,7 +97,8 @@ class Evidence:
         model_scores: the classifier's calibrated probability per class (incl. out of scope).
         fuzzy_scores: the term matcher's score per unit.
         truncated: the question was longer than the limit and only its start was routed.
-        notes: anything else worth telling (why it was truncated, empty of words, ...).
+        notes: anything else worth telling (a follow-up, cut short, no words), each a
+            :class:`Note` worded in any reply language.
     """
 
     matched_terms: tuple[TermMatch, ...] = ()
@@ -82,7 +107,7 @@ class Evidence:
     model_scores: tuple[tuple[str, float], ...] = ()
     fuzzy_scores: tuple[tuple[str, float], ...] = ()
     truncated: bool = False
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 class Outcome(NamedTuple):
@@ -209,7 +234,8 @@ class Decision:
         return (self.unit,) if self.unit is not None else ()
 
     def evidence_dict(self) -> dict[str, Any]:
-        """The evidence as JSON: matched terms, spelling fixes, weighing words, scores."""
+        """The evidence as JSON: matched terms, spelling fixes, weighing words, scores;
+        ``notes`` worded in the decision's language, ``note_codes`` their stable keys."""
         ev = self.evidence
         return {
             "matched_terms": [
@@ -221,7 +247,8 @@ class Decision:
             "model_scores": {k: round(v, 4) for k, v in ev.model_scores},
             "fuzzy_scores": {k: round(v, 4) for k, v in ev.fuzzy_scores},
             "truncated": ev.truncated,
-            "notes": list(ev.notes),
+            "notes": [note.text(self.language) for note in ev.notes],
+            "note_codes": [note.code for note in ev.notes],
         }
 
     def to_dict(self, *, evidence: bool = False) -> dict[str, Any]:

@@ -24,7 +24,16 @@ from .law.lookup import provision_for
 from .linear import MODEL_FILE, LinearTextModel, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
 from .policy import Policy, decide_many, fuse, top_k
-from .results import CLARIFY, OUT_OF_SCOPE, ROUTED, Alternative, Decision, Evidence, Outcome
+from .results import (
+    CLARIFY,
+    OUT_OF_SCOPE,
+    ROUTED,
+    Alternative,
+    Decision,
+    Evidence,
+    Note,
+    Outcome,
+)
 from .text import CHUNK_SIZE, MAX_CHARS, clean_for_display, normalise, normalised_words
 from .training import fit_calibration, fit_matcher, fit_models
 
@@ -739,12 +748,12 @@ class Router:
 _NO_EVIDENCE = Evidence()
 
 
-def _notes(prep: _Prepared) -> tuple[str, ...]:
+def _notes(prep: _Prepared) -> tuple[Note, ...]:
     notes = []
     if prep.truncated:
-        notes.append(f"the question was longer than {MAX_CHARS} characters; routed on its start")
+        notes.append(Note("truncated", (("limit", str(MAX_CHARS)),)))
     if not prep.normalised:
-        notes.append("the question has no words to route on")
+        notes.append(Note("no_words"))
     return tuple(notes)
 
 

@@ -13,7 +13,9 @@ __all__ = [
     "MAX_CHARS",
     "clean_for_display",
     "clean_for_terminal",
+    "escaped_for_terminal",
     "json_for_terminal",
+    "json_lines_for_terminal",
     "normalise",
     "normalised_words",
     "tokens",
@@ -141,14 +143,26 @@ def json_for_terminal(data: Any, **options: Any) -> str:
     return text.translate(_JSON)
 
 
-def json_lines_for_terminal(text: str) -> str:
-    """JSON Lines ``text`` (as ``json.dumps(..., ensure_ascii=False)`` writes it) with the
-    characters :func:`json_for_terminal` escapes written as ``\\uXXXX``; the line breaks
-    between records stay. Lossless: each line still loads to the same object."""
+def escaped_for_terminal(text: str) -> str:
+    """``text`` with every character :func:`json_for_terminal` escapes written as a visible
+    ``\\uXXXX`` escape (JSON's notation: a pair of them beyond U+FFFF); line breaks stay.
+
+    For text that has no escape of its own (CSV) shown on a terminal: nothing is hidden
+    and nothing drives the terminal, but a literal ``\\u202e`` in the data reads the same,
+    so it is for reading, not for a program (write a file or a pipe for that).
+    """
     return "\n".join(
         line if line.isprintable() and not _INVISIBLE.search(line) else line.translate(_JSON)
         for line in text.split("\n")
     )
+
+
+def json_lines_for_terminal(text: str) -> str:
+    """JSON Lines ``text`` (as ``json.dumps(..., ensure_ascii=False)`` writes it) with the
+    characters :func:`json_for_terminal` escapes written as ``\\uXXXX``; the line breaks
+    between records stay. Lossless: each line still loads to the same object (inside a
+    JSON string every line break is already ``\\n``)."""
+    return escaped_for_terminal(text)
 
 
 def normalise(text: str) -> str:

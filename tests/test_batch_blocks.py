@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,3 +89,12 @@ def test_an_unclosed_quote_in_the_csv_header_is_the_same_error_as_reading_the_fi
         split_blocks(str(path), "csv", size=4)
     assert str(cut.value) == str(whole.value)
     assert "the CSV header is malformed" in str(whole.value)
+
+
+def test_a_named_pipe_is_refused_by_the_block_cutter_without_opening_it(tmp_path: Path) -> None:
+    # The Dask engine cut a FIFO (emptying it), then its workers opened it again and waited
+    # for ever. No writer here: opening it would block this test.
+    fifo = tmp_path / "log.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"log.csv into blocks: it is a pipe or a device, which"):
+        split_blocks(str(fifo), "csv")

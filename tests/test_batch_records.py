@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -260,3 +262,18 @@ def test_duplicate_csv_headers_are_renamed_not_dropped() -> None:
         "note_2": "c",
         "input_other_fields": "d",
     }
+
+
+def test_a_named_pipe_is_read_as_a_stream(tmp_path: Path) -> None:
+    # `ai-office batch <(zcat log.gz)` or a FIFO: reading failed with "Illegal seek".
+    fifo = tmp_path / "log.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=lambda: fifo.write_bytes(b"text\nwho fines GPAI providers?\nAI Act\n"), daemon=True
+    )
+    writer.start()
+    seen: list[int] = []
+    records = list(read_records(str(fifo), progress=seen.append))
+    writer.join(timeout=30)
+    assert [(r.row, r.text) for r in records] == [(1, "who fines GPAI providers?"), (2, "AI Act")]
+    assert seen == [38]  # bytes read, counted as they pass

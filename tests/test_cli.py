@@ -341,3 +341,36 @@ def test_ask_with_only_combining_marks_gives_one_clean_reply() -> None:
     assert result.stderr == ""
     assert "does not appear to be one for the EU AI Office" in result.stdout
     assert "(note: the question has no words to route on)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ask", "who fines GPAI providers?"], ["ask", "--json", "AI Act"], ["units"], ["--help"],
+     ["law", "Article 5"], ["chat"]],
+)  # fmt: skip
+def test_stdout_on_a_full_device_is_one_error_line_not_a_traceback(command: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [str(BIN), *command],
+            input="who fines GPAI providers?\n",
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            timeout=120,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "Error: cannot write standard output: No space left on device; free some space or "
+        "send the output elsewhere\n"
+    )
+
+
+def test_more_jobs_than_four_per_core_is_a_usage_error(tmp_path: Path) -> None:
+    # --jobs 10000 started thousands of processes, deaf to SIGTERM while they started.
+    (tmp_path / "in.txt").write_text("AI Act fines\n", encoding="utf-8")
+    too_many = 4 * (os.cpu_count() or 1) + 1
+    result = CliRunner().invoke(cli, ["batch", str(tmp_path / "in.txt"), "-j", str(too_many)])
+    assert result.exit_code == 2
+    assert f"{too_many} is more than 4 per CPU core ({os.cpu_count()} here)" in result.output
+    assert f"at most {too_many - 1}" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import ctypes
 import gzip
 import io
 import json
@@ -263,6 +264,59 @@ def test_output_naming_a_folder_is_refused_before_the_run(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
 
 
+def as_an_ordinary_user() -> None:
+    """Run in the child before exec: file permissions then apply to it as to any user.
+
+    The suite runs as root here and in CI, and root writes into any folder (the capability
+    CAP_DAC_OVERRIDE). Dropping it, and CAP_DAC_READ_SEARCH, from the bounding set keeps
+    them from the program exec'd next, which stays root and so can still run the
+    interpreter under /root. A failing prctl raises, failing the test: never a silent skip.
+    """
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "cannot drop root's permission override")
+
+
+@pytest.mark.parametrize(
+    "engine", [["-j", "1"], ["-j", "2", "--output-format", "csv"], ["--engine", "dask"]]
+)
+def test_output_folder_not_writable_is_refused_before_anything_is_read(
+    tmp_path: Path, engine: list[str]
+) -> None:
+    src = tmp_path / "in.txt"
+    os.mkfifo(src)  # no writer: reading it would block, so the run must not start
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    out = locked / "out.jsonl"
+    try:
+        cannot = subprocess.run(
+            [sys.executable, "-c", f"import os, sys; sys.exit(os.access({str(locked)!r}, 2))"],
+            preexec_fn=as_an_ordinary_user,
+            timeout=60,
+        )
+        assert cannot.returncode == 0, "the child can still write the folder"
+        result = subprocess.run(
+            [str(BIN), "batch", str(src), "-o", str(out), *engine],
+            capture_output=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            preexec_fn=as_an_ordinary_user,
+            timeout=120,  # a read of the FIFO would hang here
+        )
+    finally:
+        locked.chmod(0o755)
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert result.stderr.decode() == (
+        f"Error: cannot write {out}: the folder {locked} is not writable; choose another -o\n"
+    )
+    assert list(locked.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "locked"]
+
+
 def test_a_damaged_gzip_is_one_error_line_not_a_traceback(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -417,3 +471,85 @@ def test_batch_jsonl_on_stdout_escapes_c1_controls_and_bidi_overrides(tmp_path: 
     written = run("batch", "-q", "-", "-o", "o.jsonl", input=(line + "\n").encode(), cwd=tmp_path)
     assert written.returncode == 0
     assert line in (tmp_path / "o.jsonl").read_text("utf-8")
+
+
+# -- CSV on stdout: escaped on a terminal, unchanged in a pipe --------------------------------
+
+#: A cell and a header that would drive or hide things on a terminal: a C1 CSI (U+009B)
+#: starting a colour, an ESC sequence setting the window title, an RTL override, an isolate,
+#: a zero-width joiner and a tag character (beyond U+FFFF).
+HOSTILE_CELL = "AI Act fines \u009b31m red \x1b]0;pwned\x07 \u202e x \u2066y\u200d \U000e0041"
+HOSTILE_HEADER = "note\x1b[2J\u202e"
+
+
+def hostile_csv(folder: Path) -> Path:
+    src = folder / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(
+            [["text", HOSTILE_HEADER], [HOSTILE_CELL, "ok"]]
+        )
+    return src
+
+
+def on_a_terminal(*args: str, cwd: Path) -> tuple[int, str]:
+    """Run the console script with stdout and stderr on one pseudo-terminal, as a user at a
+    terminal would; returns the exit code and everything the terminal received."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [str(BIN), *args], stdout=follower, stderr=follower, cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    return proc.wait(timeout=60), seen.decode("utf-8")
+
+
+def hidden(text: str) -> set[str]:
+    """The characters in ``text`` that the terminal would act on or not show, but the line
+    ends a terminal writes."""
+    return {c for c in text.replace("\r\n", "") if not c.isprintable()}
+
+
+@pytest.mark.slow  # starts the command in a process of its own
+def test_batch_csv_on_a_terminal_escapes_c1_controls_bidi_and_invisible_characters(
+    tmp_path: Path,
+) -> None:
+    src = hostile_csv(tmp_path)
+    for jobs in ("1", "2"):
+        code, seen = on_a_terminal("batch", str(src), "--output-format", "csv", "-j", jobs,
+                                   cwd=tmp_path)  # fmt: skip
+        assert code == 0, seen
+        assert hidden(seen) == set()
+        header, row = seen.splitlines()[:2]
+        assert header.startswith("text,note\\u001b[2J\\u202e,unit,")
+        assert row.startswith(
+            "AI Act fines \\u009b31m red \\u001b]0;pwned\\u0007 \\u202e x \\u2066y\\u200d "
+            "\\udb40\\udc41,ok,regulation_compliance,"
+        )
+        assert "ETA" not in seen  # no progress line drawn into the rows
+        assert "1 rows in " in seen  # the summary, after them
+
+
+@pytest.mark.slow  # starts the command in a process of its own
+def test_batch_csv_to_a_pipe_or_file_keeps_the_bytes_unchanged(tmp_path: Path) -> None:
+    src = hostile_csv(tmp_path)
+    piped = run("batch", "-q", str(src), "--output-format", "csv", cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    rows = list(csv.reader(io.StringIO(piped.stdout.decode("utf-8"), newline="")))
+    assert rows[0][:2] == ["text", HOSTILE_HEADER]
+    assert rows[1][:3] == [HOSTILE_CELL, "ok", "regulation_compliance"]
+    written = run("batch", "-q", str(src), "-o", "out.csv", cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "out.csv").read_bytes() == piped.stdout

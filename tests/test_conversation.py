@@ -21,7 +21,10 @@ def test_a_follow_up_keeps_the_unit_and_says_so(router: Router) -> None:
     follow = talk.ask("and who do I contact?")
     assert follow.unit is not None and follow.unit.id == "regulation_compliance"
     assert follow.text == "and who do I contact?"
-    assert any("follow-up" in note for note in follow.evidence.notes)
+    assert [n.code for n in follow.evidence.notes] == ["follow_up"]
+    assert str(follow.evidence.notes[0]) == (
+        "read as a follow-up to: Who enforces the rules for general-purpose AI models?"
+    )
     assert [t.text for t in talk.turns] == [
         "Who enforces the rules for general-purpose AI models?",
         "and who do I contact?",
@@ -32,7 +35,7 @@ def test_a_new_topic_starts_afresh(router: Router) -> None:
     talk = Conversation(router)
     talk.ask("Who enforces the rules for general-purpose AI models?")
     other = talk.ask("who handles the AI pact?")
-    assert not any("follow-up" in n for n in other.evidence.notes)
+    assert not any(n.code == "follow_up" for n in other.evidence.notes)
     assert talk.ask("recipe for a chocolate cake").decision == "out_of_scope"
 
 

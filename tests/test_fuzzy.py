@@ -60,19 +60,28 @@ def test_a_repeated_misspelling_is_corrected_each_time(matcher: TermMatcher) -> 
 
 def plain_correction(fitted: TermMatcher, word: str, by_length: dict[int, list[str]]) -> str | None:
     """What :meth:`TermMatcher.correct_word` is, by full scans of the vocabulary (the oracle
-    of its deletion index): the best ``ratio`` at or over the cutoff among words one letter
-    shorter, as long or one longer (a tie: the shorter, then the first alphabetically); else
-    the most frequent word within ``max_edits`` edits seen ``edit_min_count`` times (a tie:
-    the closer by ``ratio``, then the first alphabetically); never a real word.
-    ``by_length``: the vocabulary's words of each length, in alphabetical order."""
+    of its deletion index): among words one letter shorter, as long or one longer whose
+    ``ratio`` is at or over the cutoff, and the words ``word`` is with two neighbours
+    swapped, the fewest edits (a swap counts as one), then the best ratio, the shorter, the
+    first alphabetically; else the most frequent word within ``max_edits`` edits seen
+    ``edit_min_count`` times (a tie: the closer by ``ratio``, then the first
+    alphabetically); never a real word. ``by_length``: the vocabulary's words of each
+    length, in alphabetical order."""
     n = len(word)
-    best: tuple[str, float] | None = None
-    for length in (n - 1, n, n + 1):
-        for candidate in by_length.get(length, []):
-            score = fuzz.ratio(word, candidate)
-            if score >= fitted.score_cutoff and (best is None or score > best[1]):
-                best = (candidate, score)
-    found = best[0] if best else None
+    hits = {
+        candidate: fuzz.ratio(word, candidate)
+        for length in (n - 1, n, n + 1)
+        for candidate in by_length.get(length, [])
+        if fuzz.ratio(word, candidate) >= fitted.score_cutoff
+    }
+    hits |= {
+        candidate: fuzz.ratio(word, candidate)
+        for candidate in by_length.get(n, [])
+        if candidate != word
+        and any(word[:i] + word[i + 1] + word[i] + word[i + 2 :] == candidate for i in range(n - 1))
+    }
+    key = lambda v: (OSA.distance(word, v), -hits[v], len(v), v)  # noqa: E731
+    found = min(hits, key=key, default=None)
     if found is None and fitted.max_edits > 0:
         near = [
             v
@@ -81,8 +90,8 @@ def plain_correction(fitted: TermMatcher, word: str, by_length: dict[int, list[s
             if OSA.distance(word, v) <= fitted.max_edits
             and fitted.counts_.get(v, 0) >= fitted.edit_min_count
         ]
-        key = lambda v: (-fitted.counts_[v], -fuzz.ratio(word, v), v)  # noqa: E731
-        found = min(near, key=key, default=None)
+        by_count = lambda v: (-fitted.counts_[v], -fuzz.ratio(word, v), v)  # noqa: E731
+        found = min(near, key=by_count, default=None)
     return None if found is not None and lexicon.known_languages(word) else found
 
 
@@ -139,7 +148,40 @@ def test_one_edit_under_the_cutoff_goes_to_a_frequent_word_only() -> None:
     assert words == ["model", "risks", "sharp"]
     assert fixes == [("modle", "model"), ("ridks", "risks")]
     strict = TermMatcher(max_edits=0).fit(texts, ["a"] * 6, {})
-    assert strict.correct(["modle", "ridks"]) == (["modle", "ridks"], [])
+    # Without the fallback a swap of neighbours is still one edit; a substitution is not.
+    assert strict.correct(["modle", "ridks"]) == (["model", "ridks"], [("modle", "model")])
+
+
+def test_a_real_word_wins_over_a_typo_the_texts_hold() -> None:
+    # "reserach" is one swap from "research" and one deletion from the typo "reserch" that
+    # the texts also hold; rapidfuzz's ratio prefers the deletion (93 to 88), so the word
+    # alone goes there, but in a question the real word wins.
+    texts = ["research grants", "ai research", "reserch money"]
+    fitted = TermMatcher(max_edits=0).fit(texts, ["a"] * 3, {})
+    assert fitted.correct_word("reserach") == "reserch"
+    question = ["who", "funds", "reserach", "on", "robots"]
+    assert fitted.correct(question)[1] == [("reserach", "research")]
+
+
+def test_a_swap_is_one_edit_and_beats_two() -> None:
+    # "regluatory" is one swap from "regulatory" and an insertion and a deletion from
+    # "areluatory", both ratio 90 (which took the first alphabetically); the swap is the
+    # likelier typo.
+    texts = ["regulatory sandbox", "areluatory"]
+    fitted = TermMatcher(max_edits=0).fit(texts, ["a", "a"], {})
+    assert fitted.correct_word("regluatory") == "regulatory"
+
+
+def test_the_candidate_in_the_question_language_wins() -> None:
+    # The vocabulary mixes languages: "modles" is one swap from "models" and one insertion
+    # from the French "modeles"; in an English question it is "models", in a French one
+    # "modeles".
+    texts = ["evaluation of models", "evaluation des modeles"]
+    fitted = TermMatcher(max_edits=0).fit(texts, ["a", "a"], {})
+    english = ["how", "do", "you", "evaluate", "these", "modles", "for", "the", "risks"]
+    french = ["comment", "evaluez", "vous", "les", "modles", "pour", "les", "risques"]
+    assert dict(fitted.correct(english)[1]) == {"modles": "models"}
+    assert dict(fitted.correct(french)[1]) == {"modles": "modeles"}
 
 
 def test_spelling_cache_is_bounded() -> None:

@@ -273,6 +273,49 @@ def test_evidence_labels_follow_the_question(router: Router, language: str) -> N
     assert render_evidence(decision, language="en").startswith("Question: ")
 
 
+#: A follow-up in each language, for the notes' wording (written for this test).
+FOLLOW_UP = {"fr": "et qui dois-je contacter ?", "de": "und wen kontaktiere ich?"}
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_evidence_notes_are_worded_in_the_questions_language(
+    router: Router, language: str
+) -> None:
+    from router.render import render_evidence
+
+    talk = Conversation(router)
+    talk.ask(ROUTED[language])
+    follow = talk.ask(FOLLOW_UP[language])
+    assert follow.language == language
+    assert [n.code for n in follow.evidence.notes] == ["follow_up"]
+    note = message("note.follow_up", language, previous=ROUTED[language])
+    assert note != message("note.follow_up", "en", previous=ROUTED[language])
+    why = " ".join(render_evidence(follow, width=10**6).split())
+    assert f"{message('why.note', language)} {note}" in why
+    assert "read as a follow-up" not in why
+    decided = message("why.decision.routed", language)
+    assert message("why.decision", language, decision=decided, confidence="") in why.replace(
+        f"{follow.confidence:.2f}", ""
+    )
+    # The reply's own note, and a note the router itself adds (a question cut short).
+    assert message("note", language, note=note) in " ".join(render_decision(follow).split())
+    long = router.route((ROUTED[language] + " ") * 80)
+    assert long.language == language and [n.code for n in long.evidence.notes] == ["truncated"]
+    cut = message("note.truncated", language, limit="5000")
+    assert message("note", language, note=cut) in " ".join(render_decision(long).split())
+
+
+def test_ask_json_why_words_the_notes_and_keeps_their_codes(runner) -> None:
+    from router.cli import cli
+
+    result = runner.invoke(cli, ["ask", "--json", "--why", (ROUTED["de"] + " ") * 80])
+    assert result.exit_code == 0, result.output
+    evidence = json.loads(result.output)["evidence"]
+    assert evidence["note_codes"] == ["truncated"]
+    assert evidence["notes"] == [message("note.truncated", "de", limit="5000")]
+    assert evidence["truncated"] is True
+
+
 # -- referrals -----------------------------------------------------------------------------
 
 

@@ -131,7 +131,9 @@ def test_long_questions_are_cut_and_the_evidence_says_so(router: Router) -> None
     text = "Who fines providers of general-purpose AI models? " + "blah " * 2000
     d = router.route(text)
     assert d.evidence.truncated
-    assert any(str(MAX_CHARS) in note for note in d.evidence.notes)
+    notes = [(n.code, n.fields) for n in d.evidence.notes]
+    assert notes == [("truncated", (("limit", str(MAX_CHARS)),))]
+    assert str(MAX_CHARS) in str(d.evidence.notes[0])
     assert len(d.text) <= MAX_CHARS
     assert not router.route("short question about GPAI fines").evidence.truncated
 
@@ -147,7 +149,8 @@ def test_control_characters_never_reach_the_answer_or_text(router: Router) -> No
 def test_emoji_only_question_is_out_of_scope_with_a_note(router: Router) -> None:
     d = router.route("🙂🙂")
     assert d.decision == "out_of_scope"
-    assert "no words" in " ".join(d.evidence.notes)
+    assert [n.code for n in d.evidence.notes] == ["no_words"]
+    assert "no words" in str(d.evidence.notes[0])
 
 
 def test_route_many_equals_route(router: Router) -> None:

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,17 @@ def iter_blocks(
     Raises:
         InputError: the file cannot be read, or its CSV header is malformed.
     """
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    if not regular:
+        # A named pipe or `<(zcat log.gz)` can be read once: the cutter would empty it and
+        # the workers, opening it again by name, wait for ever.
+        raise InputError(
+            f"cannot cut {path} into blocks: it is a pipe or a device, which can be read "
+            "only once; save it to a file first, or route it without --engine dask"
+        )
     if path.lower().endswith(".gz") or not ascii_compatible(encoding):
         yield Block(path, fmt, 0, None)
         return

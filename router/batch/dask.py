@@ -40,6 +40,7 @@ from .output import (
     atomic_output,
     check_output,
     file_name,
+    stdout_escape,
 )
 from .records import OVERFLOW, Record, detect_format, detect_text_column
 
@@ -281,7 +282,8 @@ def _run_parquet(
             lines = iter_jsonl(rows)
         try:
             with atomic_output(output) as stream:
-                stream.writelines(lines)
+                escape = stdout_escape(output, stream, options.output_format)
+                stream.writelines(map(escape, lines) if escape else lines)
         except KeyboardInterrupt as exc:
             raise BatchInterrupted(tally.rows, file_name(output)) from exc
     return tally.summary()

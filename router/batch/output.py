@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import io
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
-from ..text import json_lines_for_terminal
+from ..text import escaped_for_terminal, json_lines_for_terminal
 from .encode import ERROR, Counts, csv_line
 from .records import SUFFIXES
 
@@ -28,6 +29,7 @@ __all__ = [
     "atomic_output",
     "check_output",
     "output_format_for",
+    "stdout_escape",
     "write_parts",
 ]
 
@@ -159,6 +161,12 @@ def check_output(output: str | None) -> None:
         raise InputError(
             f"{output} is a folder; give -o a file name, such as {target / 'routed.jsonl'}"
         )
+    where, atomic = destination(output)
+    if not atomic:  # a device or a pipe, written in place: it must take writes itself
+        if not os.access(where, os.W_OK):
+            raise InputError(f"cannot write {output}: permission denied; choose another -o")
+        return
+    target = Path(where)
     folder = target.parent
     if not folder.is_dir():
         raise InputError(
@@ -185,7 +193,11 @@ def atomic_output(output: str | None, *, stdout: IO[str] | None = None) -> Itera
     if output is None or output == "-":
         yield stdout if stdout is not None else sys.stdout
         return
-    target = Path(output)
+    where, atomic = destination(output)
+    if not atomic:
+        yield from _in_place(where)
+        return
+    target = Path(where)
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
@@ -212,6 +224,54 @@ def atomic_output(output: str | None, *, stdout: IO[str] | None = None) -> Itera
         raise
 
 
+def destination(output: str) -> tuple[str, bool]:
+    """Where ``-o output`` is written, and whether atomically (a hidden temporary file
+    renamed over it).
+
+    A new name or a regular file: atomically, at that name. A symlink to a regular file:
+    atomically at the file it leads to, so the link stays a link. A device, a FIFO, a
+    socket or anything under ``/dev`` or ``/proc`` (``/dev/null``, ``/dev/stdout``, a
+    shell's ``>(gzip > x)``): in place. Renaming a file over those would replace the
+    device itself: run as root, ``-o /dev/null`` used to turn ``/dev/null`` into a file.
+    """
+    absolute = os.path.abspath(output)
+    if absolute.startswith(("/dev/", "/proc/")):
+        return output, False
+    try:
+        mode = os.lstat(output).st_mode
+    except OSError:
+        return output, True  # a new file
+    if stat.S_ISREG(mode):
+        return output, True
+    if stat.S_ISLNK(mode):
+        resolved = os.path.realpath(output)
+        try:
+            regular = stat.S_ISREG(os.stat(resolved).st_mode)
+        except OSError:
+            regular = not os.path.lexists(resolved)  # a dangling link: made at its target
+        if regular and not resolved.startswith(("/dev/", "/proc/")):
+            return resolved, True
+    return output, False
+
+
+def _in_place(path: str) -> Iterator[IO[str]]:
+    """Write straight into ``path`` (a device or a pipe): nothing to rename, and on an
+    error or Ctrl-C whatever was written has been written."""
+    try:
+        raw = open(path, "wb")  # noqa: SIM115 - closed below, after the caller's block
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}; choose another -o") from exc
+    try:
+        binary: IO[bytes] = raw
+        if path.endswith(".gz"):
+            binary = gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[assignment]
+        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as stream:
+            yield stream
+    finally:
+        with contextlib.suppress(OSError):
+            raw.close()
+
+
 def write_parts(
     output: str | None,
     stdout: IO[str] | None,
@@ -230,31 +290,61 @@ def write_parts(
     """
     try:
         with atomic_output(output, stdout=stdout) as stream:
+            escape = stdout_escape(output, stream, "jsonl" if columns is None else "csv")
             if columns is not None:
-                stream.write(csv_line(columns))
-            # JSON Lines on stdout may reach a terminal: a C1 control or a bidi override in
-            # the data is written as \uXXXX there (lossless); files keep it as it came.
-            escape = output in (None, "-") and columns is None
+                header = csv_line(columns)  # input names: they may hold escape sequences too
+                stream.write(escape(header) if escape else header)
             for kept, (text, counts) in parts:
-                stream.write(json_lines_for_terminal(text) if escape else text)
+                stream.write(escape(text) if escape else text)
                 for (decision, unit), n in counts.items():
                     tally.add(decision, unit, n)
                 if done is not None:
                     done(kept)
             stream.flush()
     except KeyboardInterrupt as exc:
-        raise BatchInterrupted(tally.rows, file_name(output)) from exc
+        raise BatchInterrupted(tally.rows, _replaced(output)) from exc
     except BrokenPipeError:
         raise  # the reader of stdout went away: the caller decides how to end
     except OSError as exc:  # a full disk, most often
         where = file_name(output) or "the output"
-        kept = f"; {where} was not written" if file_name(output) else ""
+        kept = f"; {where} was not written" if _replaced(output) else ""
         raise InputError(
             f"cannot write {where}: {exc.strerror or exc}{kept}; free some space or "
             "choose another -o"
         ) from exc
     finally:
         parts.close()  # type: ignore[attr-defined]
+
+
+def stdout_escape(
+    output: str | None, stream: IO[str], output_format: str
+) -> Callable[[str], str] | None:
+    """How rows written to ``stream`` must be escaped so that they cannot drive a terminal,
+    or None to write them as they are.
+
+    A file (``output`` names one) keeps the data as it came. JSON Lines on stdout always
+    writes controls, bidi and invisible format characters as ``\\uXXXX``: JSON's own
+    escape, lossless, so a pipe loses nothing either. CSV has no escape of its own, so it
+    is escaped only when stdout is a terminal (what ``ls`` does with control characters in
+    names): a person reads it there; a pipe or a redirect gets the bytes unchanged, for the
+    next program.
+    """
+    if output not in (None, "-"):
+        return None
+    if output_format == "jsonl":
+        return json_lines_for_terminal
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: not a terminal
+        terminal = False
+    return escaped_for_terminal if terminal else None
+
+
+def _replaced(output: str | None) -> str | None:
+    """``output`` when it is written atomically (so an interrupted run leaves it as it was),
+    None for stdout, a device or a pipe."""
+    name = file_name(output)
+    return name if name is not None and destination(name)[1] else None
 
 
 def file_name(output: str | None) -> str | None:

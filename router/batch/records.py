@@ -169,6 +169,10 @@ def open_text(
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc
         position = raw.tell
         owned = True
+        if not raw.seekable():  # a named pipe, `<(zcat log.gz)`: no tell(), so count
+            piped = _Counting(raw)
+            raw = io.BufferedReader(piped, 1 << 16)
+            position = lambda: piped.count  # noqa: E731
     binary: IO[bytes] = raw
     if path.lower().endswith(".gz"):
         binary = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
