@@ -57,7 +57,7 @@ class FollowUpRules:
         cued_words: the most words of a follow-up with a cue word (pronoun, request).
         routed_below: a turn routed on its own to another unit than the last is read as a
             follow-up only below this confidence.
-        openers, anaphora, requests, asks, shifts: phrases (tuples of normalised words)
+        openers, anaphora, requests, asks, shifts, small_talk: phrases (tuples of normalised words)
             of each kind; see the YAML file for what each means.
         languages: reply language -> the phrases naming it.
     """
@@ -71,6 +71,7 @@ class FollowUpRules:
     requests: frozenset[Phrase]
     asks: frozenset[Phrase]
     shifts: frozenset[Phrase]
+    small_talk: frozenset[Phrase]
     languages: Mapping[str, frozenset[Phrase]]
 
     @classmethod
@@ -89,7 +90,7 @@ class FollowUpRules:
         try:
             fitted = data["fitted"]
             lists = {key: _phrases(data[key].values()) for key in
-                     ("openers", "anaphora", "requests", "asks", "shifts")}
+                     ("openers", "anaphora", "requests", "asks", "shifts", "small_talk")}
             languages = {code: _phrases([data["languages"][code]]) for code in LANGUAGES}
             return cls(
                 sure=float(fitted["sure"]),
@@ -235,6 +236,13 @@ class Conversation:
             return False
         if own.topic is not None and own.unit != previous.unit:
             return False  # it names its own programme or body
+        if own.decision == "out_of_scope" and previous.unit is not None and (
+            own.referral is not None or _has(words, rules.small_talk)
+        ):
+            # A refusal that finds its own referral ("who certifies our medical device?")
+            # or speaks of the weather or lunch names its own subject: it is new, and
+            # refused, whatever pronoun it holds.
+            return False
         opener = _starts(words, rules.openers)
         cued = (
             _has(words, rules.anaphora)

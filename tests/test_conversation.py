@@ -86,7 +86,13 @@ def test_a_short_question_naming_another_subject_goes_to_its_own_unit(router: Ro
 
 
 @pytest.mark.parametrize(
-    "text", ["recipe for lasagne", "thanks. unrelated, but will it rain in Brussels tomorrow?"]
+    "text",
+    [
+        "recipe for lasagne",
+        "thanks. unrelated, but will it rain in Brussels tomorrow?",
+        "what's the weather like there?",  # small talk, though "there" seems to point back
+        "what time is it in Lisbon?",
+    ],
 )
 def test_a_new_question_not_for_the_office_is_refused_after_a_follow_up(
     router: Router, text: str
