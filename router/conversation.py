@@ -23,12 +23,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import PackError
+from .errors import InputError, PackError
 from .language import LANGUAGES, detect_language
 from .text import normalised_words
 from .yamlio import read_yaml
 
 if TYPE_CHECKING:
+    from .pack import Unit
     from .results import Decision
     from .routing import Router
 
@@ -168,6 +169,31 @@ class Conversation:
         """Forget the turns: the next question starts afresh."""
         self._turns.clear()
 
+    def settle(self, unit: Unit) -> None:
+        """The person picked ``unit`` when asked back: the last turn counts as answered by
+        it, so a follow-up ("and who do I contact?") continues with that unit.
+
+        Raises:
+            InputError: there is no turn yet.
+        """
+        if not self._turns:
+            raise InputError("no question to settle yet: ask one first")
+        last = self._turns[-1]
+        topic = last.decision.topic if last.decision.topic is not None and (
+            last.decision.topic.unit == unit.id
+        ) else None
+        book = self.router.answers_
+        language = last.decision.language
+        decision = dataclasses.replace(
+            last.decision,
+            decision="routed",
+            unit=unit,
+            topic=topic,
+            answer=book.routed(unit, topic, language=language),
+            contacts=book.contacts(unit, topic),
+        )
+        self._turns[-1] = Turn(last.text, last.context, decision)
+
     def ask(self, text: str) -> Decision:
         """Answer ``text`` in the conversation's context; raises as :meth:`Router.route`."""
         own = self.router.route(text)
@@ -192,7 +218,7 @@ class Conversation:
             # passport question); the joined text finds the fitting referral.
             if joined.decision != "out_of_scope" or own.decision != "out_of_scope":
                 return own, text
-        elif joined.decision == "clarify" and joined.candidates[:1] == (kept,):
+        elif joined.decision == "clarify" and kept in joined.candidates:
             # Asked back between the previous turn's unit and another: the thread of the
             # conversation is what tips it, so the follow-up stays with that unit.
             book = self.router.answers_

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from router import Conversation, Router
+from router import Conversation, InputError, Router
 from router.conversation import FollowUpRules
 from router.errors import PackError
+from router.policy import Policy
 
 DATA = Path(__file__).parent / "data"
 
@@ -113,6 +114,22 @@ def test_a_follow_up_to_a_refusal_stays_refused_and_says_so(router: Router) -> N
         assert follow.decision == "out_of_scope"
         assert _read_as_follow_up(follow)
     assert talk.turns[-1].context.startswith("How do I renew my passport?")
+
+
+def test_a_unit_picked_after_asking_back_carries_the_follow_ups() -> None:
+    # A router that asks back whenever the best two units are within 0.5 of each other.
+    asking = Router.load(policy=Policy(temperature=0.5693, fuzzy_weight=0.8, floor=0.4, margin=0.5))
+    talk = Conversation(asking)
+    with pytest.raises(InputError, match="ask one first"):
+        talk.settle(asking.pack_.units[0])
+    first = talk.ask("funding for safety research")
+    assert first.decision == "clarify"
+    picked = first.candidates[1]
+    talk.settle(picked)
+    assert talk.turns[-1].decision.unit == picked
+    follow = talk.ask("and who do I contact?")
+    assert follow.unit == picked
+    assert _read_as_follow_up(follow)
 
 
 def test_rules_are_read_from_data_and_a_broken_file_says_which(tmp_path: Path) -> None:
