@@ -75,6 +75,12 @@ class FollowUpRules:
     small_talk: frozenset[Phrase]
     languages: Mapping[str, frozenset[Phrase]]
 
+    @functools.cached_property
+    def plain(self) -> frozenset[Phrase]:
+        """The words that say nothing of a subject on their own: a turn made only of them
+        ("since when?", "how much?") is a follow-up."""
+        return self.openers | self.anaphora | self.requests | self.asks
+
     @classmethod
     def load(cls, path: Path | None = None) -> FollowUpRules:
         """The rules from ``path``, by default the shipped ``router/conversation.yaml``.
@@ -179,9 +185,9 @@ class Conversation:
         if not self._turns:
             raise InputError("no question to settle yet: ask one first")
         last = self._turns[-1]
-        topic = last.decision.topic if last.decision.topic is not None and (
-            last.decision.topic.unit == unit.id
-        ) else None
+        topic = last.decision.topic
+        if topic is not None and topic.unit != unit.id:
+            topic = None  # the topic was the other candidate's
         book = self.router.answers_
         language = last.decision.language
         decision = dataclasses.replace(
@@ -275,10 +281,7 @@ class Conversation:
             or _has(words, rules.requests)
             or any(_has(words, names) for names in rules.languages.values())
         )
-        known = rules.openers | rules.anaphora | rules.requests | rules.asks
-        bare = all((w,) in known for w in words) or any(
-            (w,) in names for names in rules.languages.values() for w in words
-        )
+        bare = all((w,) in rules.plain for w in words)
         if (
             own.decision == "routed"
             and own.unit != previous.unit
