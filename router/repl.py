@@ -470,6 +470,8 @@ class Chat:
 
         language = self.language
         self.pending, self.picked = None, unit
+        # Follow-ups after the pick continue with the unit the person chose.
+        self.conversation.settle(unit)
         lead = self.router.answers_.routed(unit, language=language).lead
         return Reply(
             render_pick(unit, lead, color=self.color, width=self.width, language=language)
