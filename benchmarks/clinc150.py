@@ -68,7 +68,7 @@ ENCODER_REPEATS = 1
 
 #: The fusion settings tried on held-out folds of train with an encoder: the embedding
 #: weight (each block has norm 1 per row) and the SVM's C.
-EMBEDDING_WEIGHTS = (1.0, 2.0, 3.0)
+EMBEDDING_WEIGHTS = (1.5, 2.5)
 SVM_CS = (0.5, 1.0)
 TUNE_FOLDS = 3
 
