@@ -162,6 +162,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         """:meth:`transform` of texts already split into words."""
         return self._linear().transform_words(texts)
 
+    def transform_sparse(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """The TF-IDF columns alone (:meth:`LinearTextModel.transform_sparse`)."""
+        return self._linear().transform_sparse(texts)
+
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""
         return self._linear().decision_function(X)

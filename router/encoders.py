@@ -99,6 +99,7 @@ class Encoder:
         self.cache_size = cache_size
         self.batch_size = batch_size
         self._run: Callable[[list[str]], np.ndarray] | None = None
+        self._pid = 0  # the process that loaded the model: a forked child loads its own
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._pinned: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()  # the cache and the first load
@@ -164,10 +165,13 @@ class Encoder:
 
     def load(self) -> Encoder:
         """Check and load the model now (else it is loaded on the first :meth:`encode`)."""
-        if self._run is None:
+        if self._run is None or self._pid != os.getpid():
             with self._lock:
-                if self._run is None:
+                if self._run is None or self._pid != os.getpid():
+                    # A model loaded before a fork (--jobs workers are forked) has no
+                    # threads in the child: the child loads its own.
                     self._run = self._load()
+                    self._pid = os.getpid()
         return self
 
     # -- encoding -------------------------------------------------------------------------

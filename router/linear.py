@@ -250,15 +250,16 @@ class LinearTextModel:
         With an encoder, its embeddings of the normalised texts (scaled by
         ``embedding_weight``) follow the TF-IDF columns.
         """
-        features = self._sparse_features(texts)
+        features = self.transform_sparse(texts)
         if self.encoder is None:
             return features
         dense = self.encoder.encode([" ".join(words) for words in texts])
         dense *= np.float32(self.embedding_weight)
         return sp.hstack([features, sp.csr_matrix(dense)], format="csr")
 
-    def _sparse_features(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
-        """The word and character TF-IDF columns."""
+    def transform_sparse(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """The word and character TF-IDF columns of texts split into words (without the
+        embedding columns: nothing is encoded)."""
         state = self._state
         counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         tokens = list(chain.from_iterable(texts))

@@ -297,7 +297,12 @@ class Router:
             lexicon.zipf("", language)
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
-            self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])
+            # The TF-IDF columns only: the words' table is what is shared. An encoder is
+            # not loaded here: each forked worker loads its own (a loaded ONNX Runtime
+            # session does not survive a fork).
+            self.classifier_.transform_sparse(
+                [[word] for word in vocabulary[start : start + CHUNK_SIZE]]
+            )
         return self
 
     def _check_fitted(self) -> None:

@@ -262,3 +262,27 @@ def test_the_cli_takes_encoder_on_every_router_command(minilm_pack: Path) -> Non
         assert "--encoder [none|minilm|e5-small]" in help_text, command
     wrong = runner.invoke(cli, ["ask", "--encoder", "bert", "hello"])
     assert wrong.exit_code == 2 and "'bert' is not one of" in wrong.output
+
+
+@pytest.mark.slow
+def test_batch_with_two_jobs_routes_with_the_encoder_in_each_worker(
+    minilm_pack: Path, tmp_path: Path
+) -> None:
+    # The workers are forked from a process that has routed with the encoder: each must
+    # load its own model (a loaded ONNX Runtime session does not survive a fork).
+    src = tmp_path / "in.csv"
+    rows = [q for q, _ in PARAPHRASES] * 20
+    src.write_text("text\n" + "".join(f'"{q}"\n' for q in rows), encoding="utf-8")
+    Router.load(minilm_pack, encoder="minilm").route(PARAPHRASES[0][0])  # loaded here
+    out = {}
+    for jobs in ("1", "2"):
+        target = tmp_path / f"out{jobs}.csv"
+        result = CliRunner().invoke(
+            cli,
+            ["batch", "-q", str(src), "-o", str(target), "--jobs", jobs,
+             "--pack", str(minilm_pack), "--encoder", "minilm"],
+        )
+        assert result.exit_code == 0, result.output
+        out[jobs] = target.read_text(encoding="utf-8")
+    assert out["1"] == out["2"]
+    assert out["1"].count(",billing,") == 20 and out["1"].count(",support,") == 20
