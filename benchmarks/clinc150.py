@@ -266,14 +266,23 @@ def _cached_embeddings(encoder: Encoder, texts: Sequence[str], folder: Path) -> 
 
 
 def tune_fusion(
-    pack: Any, encoder: str, *, folds: int = TUNE_FOLDS, seed: int = 0
+    pack: Any,
+    encoder: str,
+    *,
+    weights: Sequence[float] = EMBEDDING_WEIGHTS,
+    cs: Sequence[float] = SVM_CS,
+    folds: int = TUNE_FOLDS,
+    seed: int = 0,
 ) -> tuple[float, float, dict[str, float]]:
     """The embedding weight and SVM C with the best closed-set accuracy on held-out folds
-    of the pack's training data; returns them and every setting's accuracy."""
+    of the pack's training data; returns them and every setting's accuracy (a grid of one
+    setting is taken as it is, without folds)."""
+    if len(weights) == 1 and len(cs) == 1:
+        return weights[0], cs[0], {}
     scores: dict[str, float] = {}
-    best = (0.0, EMBEDDING_WEIGHTS[0], SVM_CS[0])
-    for weight in EMBEDDING_WEIGHTS:
-        for c in SVM_CS:
+    best = (0.0, weights[0], cs[0])
+    for weight in weights:
+        for c in cs:
             clf = IntentClassifier(encoder=encoder, embedding_weight=weight, svm_C=c)
             logits, _, truth, _ = out_of_fold_scores(pack, folds=folds, seed=seed, classifier=clf)
             accuracy = float((logits.argmax(axis=1) == truth).mean())
@@ -291,6 +300,8 @@ def run(
     folds: int = 5,
     encoder: str = "none",
     embedding_cache: str | Path | None = None,
+    weights: Sequence[float] = EMBEDDING_WEIGHTS,
+    cs: Sequence[float] = SVM_CS,
 ) -> dict[str, Any]:
     """Convert, fit, choose the threshold on validation, evaluate; return the metrics.
 
@@ -304,7 +315,7 @@ def run(
         every = list(dict.fromkeys(normalise(t) for items in data.values() for t, _ in items))
         pinned = model.pinned(every, _cached_embeddings(model, every, Path(embedding_cache)))
     with tempfile.TemporaryDirectory() as tmp, pinned:
-        return _run(data, data_path, Path(tmp), out_pack, seed, folds, encoder)
+        return _run(data, data_path, Path(tmp), out_pack, seed, folds, encoder, (weights, cs))
 
 
 def _run(
@@ -315,6 +326,7 @@ def _run(
     seed: int,
     folds: int,
     encoder: str,
+    grid: tuple[Sequence[float], Sequence[float]],
 ) -> dict[str, Any]:
     root = Path(out_pack) if out_pack is not None else tmp / "clinc150"
     write_pack(data["train"], root)
@@ -325,13 +337,17 @@ def _run(
     fusion: dict[str, Any] = {}
     classifier = None
     if encoder != "none":
-        weight, svm_c, tried = tune_fusion(pack, encoder, seed=seed)
+        weight, svm_c, tried = tune_fusion(pack, encoder, weights=grid[0], cs=grid[1], seed=seed)
         classifier = IntentClassifier(encoder=encoder, embedding_weight=weight, svm_C=svm_c)
         fusion = {
             "encoder": encoder,
             "embedding_weight": weight,
             "svm_C": svm_c,
-            "fusion_chosen_on": f"{TUNE_FOLDS}-fold held-out closed-set accuracy on train",
+            "fusion_chosen_on": (
+                f"{TUNE_FOLDS}-fold held-out closed-set accuracy on train"
+                if tried
+                else "given (--weights, --svm-c)"
+            ),
             "fusion_tried": tried,
         }
     calibration = fit_calibration(pack, folds=folds, seed=seed, classifier=classifier)
@@ -448,6 +464,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedding-cache", default=None, help="keep the texts' embeddings in DIR (e.g. /tmp)"
     )
+    parser.add_argument(
+        "--weights", type=float, nargs="+", default=EMBEDDING_WEIGHTS, help="weights tried"
+    )
+    parser.add_argument("--svm-c", type=float, nargs="+", default=SVM_CS, help="SVM Cs tried")
+    parser.add_argument("--folds", type=int, default=5, help="calibration folds")
     args = parser.parse_args(argv)
     result = run(
         args.data,
@@ -455,6 +476,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         encoder=args.encoder,
         embedding_cache=args.embedding_cache,
+        weights=args.weights,
+        cs=args.svm_c,
+        folds=args.folds,
     )
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
