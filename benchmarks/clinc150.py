@@ -382,7 +382,7 @@ def _run(
     started = time.perf_counter()
     pack = load_pack(root)
     loaded = time.perf_counter()
-    router = Router.load(pack, classifier=classifier)
+    router = Router.load(pack, classifier=classifier, encoder=encoder)
     fitted = time.perf_counter()
     assert router.policy_ == Policy(**policy.as_dict())
     # Store the fitted model too, so a kept pack (--out-pack) loads without refitting

@@ -134,6 +134,11 @@ class Router:
         texts, labels = pack.training_data()
         normalised = [normalise(t) for t in texts]
         encoder = self.encoder if self.encoder is not None else pack.encoder
+        if self.encoder is None and self.classifier is not None:
+            # A classifier given with an encoder fits with it: its thresholds are that
+            # encoder's (calibration.NAME.yaml), not the pack's default's.
+            named = getattr(self.classifier, "encoder", None)
+            encoder = named.name if hasattr(named, "name") else (named or "none")
         get_encoder(encoder)  # an unknown name is an error before any work
         self.encoder_ = encoder
         classifier = self.classifier

@@ -286,3 +286,16 @@ def test_batch_with_two_jobs_routes_with_the_encoder_in_each_worker(
         out[jobs] = target.read_text(encoding="utf-8")
     assert out["1"] == out["2"]
     assert out["1"].count(",billing,") == 20 and out["1"].count(",support,") == 20
+
+
+def test_a_classifier_given_with_an_encoder_uses_that_encoders_thresholds(
+    minilm_pack: Path,
+) -> None:
+    from router.classifier import IntentClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # calibration.minilm.yaml is current: no refit
+        router = Router.load(minilm_pack, classifier=IntentClassifier(encoder="minilm"))
+    assert router.encoder_ == "minilm"
+    stored = Router.load(minilm_pack, encoder="minilm")
+    assert router.policy_ == stored.policy_
