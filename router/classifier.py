@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from .encoders import Encoder, get_encoder
 from .errors import NotFittedError
 from .linear import LinearTextModel
 
@@ -50,6 +51,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
             data has more than ``AUTO_SVM_MIN_CLASSES`` classes, else the logistic regression.
         svm_C: inverse regularisation strength of the SVM (its margins are on another
             scale than the logistic regression's, so it has its own).
+        encoder: a sentence encoder (its name, see :mod:`router.encoders`, or an instance)
+            whose embeddings of the texts join the TF-IDF columns; None or ``"none"``: none.
+        embedding_weight: the scale of the embedding columns (each row has norm 1, like
+            each TF-IDF block's), fitted on held-out folds by ``ai-office calibrate``.
     """
 
     def __init__(
@@ -61,6 +66,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         class_weight: str | None = "balanced",
         model: str = "svm",
         svm_C: float = 1.0,
+        encoder: str | Encoder | None = None,
+        embedding_weight: float = 2.0,
     ) -> None:
         self.char_ngram_range = char_ngram_range
         self.char_weight = char_weight
@@ -68,6 +75,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.model = model
         self.svm_C = svm_C
+        self.encoder = encoder
+        self.embedding_weight = embedding_weight
 
     def fit(self, X: Sequence[str], y: Sequence[str]) -> IntentClassifier:
         """Learn the vocabularies and the model from normalised texts and their labels."""
@@ -94,10 +103,14 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
             min_df=2,
             dtype=np.float32,
         )
-        features = sp.hstack(
-            [self.word_.fit_transform(X), self.char_weight * self.char_.fit_transform(X)],
-            format="csr",
-        )
+        blocks = [self.word_.fit_transform(X), self.char_weight * self.char_.fit_transform(X)]
+        encoder = get_encoder(None if self.encoder == "none" else self.encoder)
+        if encoder is not None:
+            # The text the encoder reads is the normalised one, as at scoring time
+            # (LinearTextModel.transform_words joins the words with single spaces).
+            dense = encoder.encode([" ".join(text.split()) for text in X])
+            blocks.append(sp.csr_matrix(dense * np.float32(self.embedding_weight)))
+        features = sp.hstack(blocks, format="csr")
         kind = self.model
         if kind == "auto":
             kind = "svm" if n_classes > AUTO_SVM_MIN_CLASSES else "logistic"
@@ -127,6 +140,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
             np.asarray(self.model_.intercept_, dtype=np.float64),
             char_ngram_range=self.char_ngram_range,
             char_weight=self.char_weight,
+            encoder=encoder,
+            embedding_weight=self.embedding_weight if encoder is not None else 0.0,
         )
         self.classes_ = self.linear_.classes_
         return self
@@ -146,6 +161,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
     def transform_words(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
         """:meth:`transform` of texts already split into words."""
         return self._linear().transform_words(texts)
+
+    def transform_sparse(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """The TF-IDF columns alone (:meth:`LinearTextModel.transform_sparse`)."""
+        return self._linear().transform_sparse(texts)
 
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""

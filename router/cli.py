@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import os
@@ -26,8 +27,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+#: The encoder names, listed without importing router.encoders' heavy parts (it has none
+#: at import: the models load on first use).
+ENCODER_CHOICES = ("none", "minilm", "e5-small")
+
+
+def _remember_encoder(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    ctx.meta["router.encoder"] = value
+
+
 def pack_option(func: F) -> F:
-    """The ``--pack PATH`` option shared by every command that routes."""
+    """The ``--pack PATH`` and ``--encoder NAME`` options shared by every command that
+    routes (the encoder reaches :func:`load_router` through the click context, so that the
+    commands' signatures need not change)."""
+    func = click.option(
+        "--encoder",
+        type=click.Choice(ENCODER_CHOICES),
+        default=None,
+        envvar="AI_OFFICE_ENCODER",
+        expose_value=False,
+        callback=_remember_encoder,
+        help="Sentence encoder fused into the model (needs the 'semantic' extra). "
+        "Default: the pack's setting, none for the bundled pack.",
+    )(func)
     return click.option(
         "--pack",
         type=click.Path(exists=True, file_okay=False, dir_okay=True),
@@ -37,11 +59,17 @@ def pack_option(func: F) -> F:
     )(func)
 
 
+def chosen_encoder() -> str | None:
+    """The ``--encoder`` given to the running command (None: the pack's setting)."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get("router.encoder")
+
+
 def load_router(pack: str | None) -> Router:
     """Load and fit the router, lazily importing the heavy parts."""
     from .routing import Router
 
-    return Router.load(pack)
+    return Router.load(pack, encoder=chosen_encoder())
 
 
 def handle_errors(func: F) -> F:
@@ -220,7 +248,9 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     """Fit the decision thresholds on held-out folds and store them with the pack.
 
     Writes intents/calibration.yaml and the fitted model, intents/model.npz; run it after
-    changing the training data (a stale file is detected and refitted on load).
+    changing the training data (a stale file is detected and refitted on load). With
+    --encoder NAME, writes intents/calibration.NAME.yaml and intents/model.NAME.npz, the
+    embedding weight fitted on the same folds (the topic and Act models keep none).
     """
     from .law import load_provisions
     from .law.articles import act_pack
@@ -229,6 +259,10 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     from .training import fit_calibration, write_calibration, write_model
 
     loaded = load_pack(pack)
+    encoder = chosen_encoder() or loaded.encoder
+    if encoder != "none":
+        _calibrate_encoder(loaded, encoder, folds=folds, check=check)
+        return
     # The pack's topics and referrals, and the Act's articles, are routed by packs of their
     # own, stored beside it.
     index = load_provisions(loaded.corpus_dir) if loaded.cites_provisions else None
@@ -253,6 +287,36 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
         click.echo(f"wrote {model}: the fitted model, loaded without scikit-learn")
 
 
+def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) -> None:
+    """``calibrate --encoder NAME``: the pack's own model and thresholds with the encoder."""
+    from .classifier import IntentClassifier
+    from .routing import calibrate_command, policy_from_calibration, stored_model
+    from .training import fit_embedding_weight, write_calibration, write_model
+
+    if check:
+        if (
+            policy_from_calibration(loaded, encoder=encoder) is None
+            or stored_model(loaded, encoder=encoder) is None
+        ):
+            raise click.ClickException(
+                f"the stored calibration or model for the encoder {encoder!r} in "
+                f"{loaded.intents_dir} is missing or stale; run "
+                f"'{calibrate_command(loaded, encoder=encoder)}'"
+            )
+        click.echo(f"calibration with the encoder {encoder} is current")
+        return
+    loaded.intents_dir.mkdir(exist_ok=True)
+    weight, result = fit_embedding_weight(loaded, encoder, folds=folds)
+    path = clean_for_display(str(write_calibration(loaded, result, encoder=encoder)))
+    click.echo(
+        f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility}, "
+        f"embedding weight {weight})"
+    )
+    classifier = IntentClassifier(encoder=encoder, embedding_weight=weight)
+    model = clean_for_display(str(write_model(loaded, classifier=classifier)))
+    click.echo(f"wrote {model}: the fitted model with the {encoder} encoder's columns")
+
+
 @cli.command()
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the greeting.")
 @click.option("--json", "as_json", is_flag=True, help="Line mode, one JSON object per answer.")
@@ -268,6 +332,8 @@ def chat(quiet: bool, as_json: bool, pack: str | None) -> None:
     from .repl import start_chat
 
     loaded = load_pack(pack)  # fail fast on a bad pack, before any prompt
+    if chosen_encoder() is not None:  # the chat's router loads in the background
+        loaded = dataclasses.replace(loaded, encoder=chosen_encoder())
     sys.exit(start_chat(loaded, quiet=quiet, as_json=as_json, color=use_color()))
 
 

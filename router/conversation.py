@@ -91,28 +91,29 @@ class FollowUpRules:
         """
         if path is None:
             return _shipped()
-        return cls._from_data(read_yaml(path), path)
+        return _rules_from_data(read_yaml(path), path)
 
-    @classmethod
-    def _from_data(cls, data: Any, path: Path) -> FollowUpRules:
-        try:
-            fitted = data["fitted"]
-            lists = {key: _phrases(data[key].values()) for key in
-                     ("openers", "anaphora", "requests", "asks", "shifts", "small_talk")}
-            languages = {code: _phrases([data["languages"][code]]) for code in LANGUAGES}
-            return cls(
-                sure=float(fitted["sure"]),
-                follow_up_words=int(fitted["follow_up_words"]),
-                cued_words=int(fitted["cued_words"]),
-                routed_below=float(fitted["routed_below"]),
-                languages=languages,
-                **lists,
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PackError(
-                f"missing or malformed entry {exc}; see the shipped router/conversation.yaml",
-                path=path,
-            ) from exc
+
+def _rules_from_data(data: Any, path: Path) -> FollowUpRules:
+    """The rules in ``data`` (read from ``path``, which errors name)."""
+    try:
+        fitted = data["fitted"]
+        lists = {key: _phrases(data[key].values()) for key in
+                 ("openers", "anaphora", "requests", "asks", "shifts", "small_talk")}
+        languages = {code: _phrases([data["languages"][code]]) for code in LANGUAGES}
+        return FollowUpRules(
+            sure=float(fitted["sure"]),
+            follow_up_words=int(fitted["follow_up_words"]),
+            cued_words=int(fitted["cued_words"]),
+            routed_below=float(fitted["routed_below"]),
+            languages=languages,
+            **lists,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PackError(
+            f"missing or malformed entry {exc}; see the shipped router/conversation.yaml",
+            path=path,
+        ) from exc
 
 
 def _phrases(groups: Iterable[Iterable[str]]) -> frozenset[Phrase]:
@@ -126,7 +127,7 @@ def _phrases(groups: Iterable[Iterable[str]]) -> frozenset[Phrase]:
 @functools.cache
 def _shipped() -> FollowUpRules:
     path = Path(str(files("router") / "conversation.yaml"))
-    return FollowUpRules._from_data(read_yaml(path), path)
+    return _rules_from_data(read_yaml(path), path)
 
 
 def _has(words: list[str], phrases: frozenset[Phrase]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "EncoderError",
     "InputError",
     "NotFittedError",
     "PackError",
@@ -41,6 +42,11 @@ class PackError(RouterError):
             where = self.path if line is None else f"{self.path}, line {line}"
             where += ": "
         super().__init__(where + message)
+
+
+class EncoderError(RouterError):
+    """A sentence encoder cannot be used: its extra is not installed, its name is unknown,
+    or its model file is not the one pinned (see :mod:`router.encoders`)."""
 
 
 class QuoteNotFoundError(PackError):

@@ -13,15 +13,25 @@ import threading
 from collections.abc import Sequence
 from itertools import chain, pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from .errors import PackError
 
-__all__ = ["MODEL_FILE", "LinearTextModel", "char_wb_ngrams", "softmax"]
+if TYPE_CHECKING:
+    from .encoders import Encoder
+
+__all__ = ["MODEL_FILE", "LinearTextModel", "char_wb_ngrams", "model_file", "softmax"]
 
 MODEL_FILE = "model.npz"
+
+
+def model_file(encoder: str | None = None) -> str:
+    """The stored model's file name for an encoder: ``model.npz`` without one (``none``),
+    ``model.NAME.npz`` with one, so that a pack keeps a model per encoder."""
+    return MODEL_FILE if encoder in (None, "none") else f"model.{encoder}.npz"
 
 #: Words whose character n-gram columns are kept (about 350 bytes each); logs repeat a
 #: small vocabulary, and past this many the table starts afresh, so memory stays flat.
@@ -170,6 +180,9 @@ class LinearTextModel:
         coef_, intercept_: the linear model (one row per class, or one row for two classes).
         char_ngram_range, char_weight: the character block's n-gram lengths and scale.
         pairs: the word-pair table as stored (see :meth:`save`); built when None.
+        encoder: the sentence encoder whose embedding columns follow the character block
+            (:mod:`router.encoders`), or None (no such columns: the TF-IDF model alone).
+        embedding_weight: the scale of the embedding columns, fitted on held-out folds.
     """
 
     def __init__(
@@ -185,6 +198,8 @@ class LinearTextModel:
         char_ngram_range: tuple[int, int] = (2, 5),
         char_weight: float = 1.0,
         pairs: tuple[np.ndarray, np.ndarray] | None = None,
+        encoder: Encoder | None = None,
+        embedding_weight: float = 0.0,
     ) -> None:
         self.classes_ = classes_
         self.word_vocab_ = word_vocab_
@@ -195,6 +210,8 @@ class LinearTextModel:
         self.intercept_ = intercept_
         self.char_ngram_range = char_ngram_range
         self.char_weight = char_weight
+        self.encoder = encoder
+        self.embedding_weight = embedding_weight
         self._state = _ScoringState(word_vocab_, word_idf_, char_idf_, pairs)
 
     @property
@@ -228,7 +245,21 @@ class LinearTextModel:
         return self.transform_words([text.split() for text in X])
 
     def transform_words(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
-        """:meth:`transform` of texts already split into words."""
+        """:meth:`transform` of texts already split into words.
+
+        With an encoder, its embeddings of the normalised texts (scaled by
+        ``embedding_weight``) follow the TF-IDF columns.
+        """
+        features = self.transform_sparse(texts)
+        if self.encoder is None:
+            return features
+        dense = self.encoder.encode([" ".join(words) for words in texts])
+        dense *= np.float32(self.embedding_weight)
+        return sp.hstack([features, sp.csr_matrix(dense)], format="csr")
+
+    def transform_sparse(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """The word and character TF-IDF columns of texts split into words (without the
+        embedding columns: nothing is encoded)."""
         state = self._state
         counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         tokens = list(chain.from_iterable(texts))
@@ -351,11 +382,14 @@ class LinearTextModel:
 
     def save(self, path: Path, *, fingerprint: str) -> Path:
         """Store the fitted state as plain arrays (no pickle) with the pack's fingerprint."""
-        meta = {
+        meta: dict[str, object] = {
             "fingerprint": fingerprint,
             "char_ngram_range": list(self.char_ngram_range),
             "char_weight": self.char_weight,
         }
+        if self.encoder is not None:  # absent without one: stored models stay byte-identical
+            meta["encoder"] = {**self.encoder.identity, "dim": self.encoder.dim}
+            meta["embedding_weight"] = self.embedding_weight
         word_terms = sorted(self.word_vocab_, key=self.word_vocab_.__getitem__)
         char_terms = sorted(self.char_vocab_, key=self.char_vocab_.__getitem__)
         state = self._state
@@ -378,19 +412,37 @@ class LinearTextModel:
         return path
 
     @classmethod
-    def load(cls, path: Path) -> tuple[LinearTextModel, str]:
+    def load(
+        cls, path: Path, *, encoder: Encoder | None = None
+    ) -> tuple[LinearTextModel, str]:
         """Load a stored model; returns it and the fingerprint it was fitted on.
+
+        ``encoder`` is the encoder to score with: it must be the one the model was fitted
+        with (name, version and checksum), or None for a model fitted without one.
 
         Raises:
             PackError: the file is not a stored model, or a damaged one (see
-                :mod:`router.validate`); the message names the command that writes it.
+                :mod:`router.validate`), or one fitted with another encoder; the message
+                names the command that writes it.
         """
         from .validate import calibrate_hint, check_model, check_model_file
 
         check_model_file(path)
+        wanted = "none" if encoder is None else encoder.name
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
+                stored = meta.get("encoder")
+                fitted_with = stored.get("name") if isinstance(stored, dict) else "none"
+                expected = None if encoder is None else {**encoder.identity, "dim": encoder.dim}
+                if stored != expected:
+                    raise PackError(
+                        f"the stored model was fitted with the encoder {fitted_with!r} "
+                        f"({stored or 'no embedding columns'}), not with {wanted!r}"
+                        f"{'' if encoder is None else ' ' + str(encoder.identity)}; "
+                        f"{calibrate_hint(path, encoder=wanted)}",
+                        path=path,
+                    )
                 model = cls(
                     data["classes"].astype(object),
                     {str(t): i for i, t in enumerate(data["word_terms"])},
@@ -407,13 +459,16 @@ class LinearTextModel:
                         if "pair_keys" in data.files
                         else None
                     ),
+                    encoder=encoder,
+                    embedding_weight=float(meta.get("embedding_weight", 0.0)),
                 )
             fingerprint = meta["fingerprint"]
             if not isinstance(fingerprint, str):
                 raise ValueError("its fingerprint is not text")
-        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError) as exc:
             raise PackError(
-                f"cannot read the stored model ({exc}); {calibrate_hint(path)}", path=path
+                f"cannot read the stored model ({exc}); {calibrate_hint(path, encoder=wanted)}",
+                path=path,
             ) from exc
         check_model(model, path)
         return model, fingerprint

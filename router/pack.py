@@ -52,6 +52,7 @@ __all__ = [
     "Source",
     "Topic",
     "Unit",
+    "calibration_file",
     "load_pack",
 ]
 
@@ -132,6 +133,18 @@ class Pack:
     #: Whether a question under the floor that is unlikely to be out of scope is asked
     #: about rather than refused (``Policy.ask_below``); derived packs only name or refuse.
     asks_back: bool = True
+    #: The sentence encoder the pack routes with by default (``encoder:`` in pack.yaml; see
+    #: :mod:`router.encoders`): ``none``, the TF-IDF model alone, unless set.
+    encoder: str = "none"
+
+    def stored_calibration(self, encoder: str | None = None) -> dict[str, Any] | None:
+        """The stored calibration fitted with ``encoder`` (None: the pack's setting), or
+        None when there is none."""
+        name = self.encoder if encoder is None else encoder
+        if name == "none":
+            return self.calibration
+        path = self.intents_dir / calibration_file(name)
+        return read_calibration(path) if path.is_file() else None
 
     def unit(self, unit_id: str) -> Unit:
         """The unit with id ``unit_id``; raises :class:`UnknownUnitError`."""
@@ -318,10 +331,21 @@ def load_pack(pack: str | Path | None = None) -> Pack:
         calibration=calibration,
         matcher_settings=settings["matcher"],
         topic_settings=settings["topics"],
+        encoder=settings["encoder"],
         topics=topics,
         referrals=referrals,
         contacts=contacts,
     )
+
+
+def calibration_file(encoder: str | None = None) -> str:
+    """The stored calibration's file name for an encoder: ``calibration.yaml`` without one
+    (``none``), ``calibration.NAME.yaml`` with one (thresholds fitted with its columns)."""
+    return CALIBRATION_FILE if encoder in (None, "none") else f"calibration.{encoder}.yaml"
+
+
+def _is_calibration(name: str) -> bool:
+    return name == CALIBRATION_FILE or (name.startswith("calibration.") and name.count(".") == 2)
 
 
 def read_calibration(path: Path) -> dict[str, Any]:
@@ -338,6 +362,7 @@ def _read_settings(path: Path) -> dict[str, Any]:
         "matcher": {},
         "topics": {},
         "messages": dict(_DEFAULT_MESSAGES),
+        "encoder": "none",
     }
     if not path.is_file():
         return settings
@@ -347,6 +372,17 @@ def _read_settings(path: Path) -> dict[str, Any]:
     for key in ("name", "out_of_scope_unit", "office_unit"):
         if key in data:
             settings[key] = str(require(data, key, str, path))
+    if "encoder" in data:
+        from .encoders import encoder_names  # no model loads: names only
+
+        name = data["encoder"]
+        if name not in encoder_names():
+            raise PackError(
+                f"encoder {name!r} is not known; use one of: {', '.join(encoder_names())}",
+                path=path,
+                line=line_of(data),
+            )
+        settings["encoder"] = name
     if "messages" in data:
         messages = require(data, "messages", dict, path)
         settings["messages"].update({str(k): str(v) for k, v in messages.items()})
@@ -466,7 +502,8 @@ def _read_units(path: Path, sources: dict[str, Source]) -> tuple[Unit, ...]:
 
 
 def _read_intents(intents_dir: Path, unit_ids: set[str], oos: str) -> tuple[IntentSet, ...]:
-    files = sorted(p for p in intents_dir.glob("*.yaml") if p.name != CALIBRATION_FILE)
+    # calibration.yaml, and calibration.NAME.yaml for each encoder, are not intents.
+    files = sorted(p for p in intents_dir.glob("*.yaml") if not _is_calibration(p.name))
     if not files:
         raise PackError("has no intent files (*.yaml)", path=intents_dir)
     intents: list[IntentSet] = []

@@ -15,13 +15,14 @@ from rapidfuzz import fuzz, process, utils
 
 from . import lexicon
 from .answers import AnswerBook
+from .encoders import get_encoder
 from .errors import InputError, NotFittedError, PackError, UnknownUnitError
 from .fuzzy import TermMatch, TermMatcher, prepare_normalised
 from .language import detect_language
 from .law import Provision, ProvisionIndex, load_provisions
 from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
-from .linear import MODEL_FILE, LinearTextModel, softmax
+from .linear import LinearTextModel, model_file, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
 from .policy import Policy, decide_many, fuse, top_k
 from .results import (
@@ -118,6 +119,12 @@ class Router:
         matcher: a :class:`TermMatcher` whose settings to use (fitted or not: a copy is
             fitted); None uses the pack's settings.
         policy: thresholds to use instead of the pack's stored calibration.
+        encoder: the sentence encoder whose embeddings join the TF-IDF columns
+            (:mod:`router.encoders`): ``"none"``, ``"minilm"``, ``"e5-small"``; None uses the
+            pack's ``encoder:`` setting (``none`` unless set). The pack's model and
+            calibration stored for that encoder are used (``intents/model.NAME.npz``,
+            written by ``ai-office calibrate --encoder NAME``); without them one is fitted
+            on load, with a warning.
         cache_size: decisions kept for the most recent distinct texts (0: none), and as
             many outcomes. Help desks and inquiry logs ask the same things again; a repeat
             is answered from here.
@@ -131,11 +138,13 @@ class Router:
         classifier: IntentClassifier | None = None,
         matcher: TermMatcher | None = None,
         policy: Policy | None = None,
+        encoder: str | None = None,
         cache_size: int = 4096,
     ) -> None:
         self.classifier = classifier
         self.matcher = matcher
         self.policy = policy
+        self.encoder = encoder
         self.cache_size = cache_size
 
     @classmethod
@@ -155,13 +164,32 @@ class Router:
         self.pack_ = pack
         texts, labels = pack.training_data()
         normalised = [normalise(t) for t in texts]
-        stored = None if self.classifier is not None else stored_model(pack)
+        encoder = self.encoder if self.encoder is not None else pack.encoder
+        if self.encoder is None and self.classifier is not None:
+            # A classifier given with an encoder fits with it: its thresholds are that
+            # encoder's (calibration.NAME.yaml), not the pack's default's.
+            named = getattr(self.classifier, "encoder", None)
+            encoder = named.name if hasattr(named, "name") else (named or "none")
+        get_encoder(encoder)  # an unknown name is an error before any work
+        self.encoder_ = encoder
+        classifier = self.classifier
+        stored = None if classifier is not None else stored_model(pack, encoder=encoder)
+        unfitted = stored is None or (
+            self.policy is None and policy_from_calibration(pack, encoder=encoder) is None
+        )
+        if classifier is None and encoder != "none" and unfitted:
+            _warn_unfitted(pack, encoder)
+            from .classifier import IntentClassifier  # fitting needs scikit-learn anyway
+
+            # What is not stored is fitted with the encoder (and the stored weight).
+            weight = {} if stored is None else {"embedding_weight": stored.embedding_weight}
+            classifier = IntentClassifier(encoder=encoder, **weight)  # type: ignore[arg-type]
         if stored is not None:
             self.classifier_: LinearTextModel = stored
             self.matcher_ = fit_matcher(pack, normalised, labels, matcher=self.matcher)
         else:
             self.classifier_, self.matcher_ = fit_models(
-                pack, normalised, labels, classifier=self.classifier, matcher=self.matcher
+                pack, normalised, labels, classifier=classifier, matcher=self.matcher
             )
         self.classes_ = [str(c) for c in self.classifier_.classes_]
         self.oos_index_ = (
@@ -182,11 +210,9 @@ class Router:
         if self.policy is not None:
             self.policy_ = self.policy
         else:
-            stored = policy_from_calibration(pack)
+            stored = policy_from_calibration(pack, encoder=encoder)
             if stored is None:
-                stored = fit_calibration(
-                    pack, classifier=self.classifier, matcher=self.matcher
-                ).policy
+                stored = fit_calibration(pack, classifier=classifier, matcher=self.matcher).policy
             self.policy_ = stored
         self.answers_ = AnswerBook(pack)
         # Topics and referrals are told apart by a router of their own, over the pack's
@@ -307,7 +333,12 @@ class Router:
             lexicon.zipf("", language)
         vocabulary = sorted(self.matcher_.vocabulary_)
         for start in range(0, len(vocabulary), CHUNK_SIZE):
-            self.classifier_.transform(vocabulary[start : start + CHUNK_SIZE])
+            # The TF-IDF columns only: the words' table is what is shared. An encoder is
+            # not loaded here: each forked worker loads its own (a loaded ONNX Runtime
+            # session does not survive a fork).
+            self.classifier_.transform_sparse(
+                [[word] for word in vocabulary[start : start + CHUNK_SIZE]]
+            )
         return self
 
     def _check_fitted(self) -> None:
@@ -786,6 +817,18 @@ def _warn_stale(stale: Pack, owner: Pack, *, stacklevel: int) -> None:
     )
 
 
+def _warn_unfitted(pack: Pack, encoder: str) -> None:
+    """One plain warning that no current model and calibration for ``encoder`` is stored,
+    so they are fitted now (the encoder embeds every training example: seconds)."""
+    warnings.warn(
+        f"no current model fitted with the encoder {encoder!r} is stored in "
+        f"{pack.intents_dir}; fitting one now. Run "
+        f"'{calibrate_command(pack, encoder=encoder)}' to store it.",
+        StaleCalibrationWarning,
+        stacklevel=4,
+    )
+
+
 def _quietly_fitted(pack: Pack) -> Router:
     """A router fitted on a derived pack (topics, the Act), its staleness warned by the
     router that owns it."""
@@ -794,13 +837,15 @@ def _quietly_fitted(pack: Pack) -> Router:
         return Router(cache_size=0).fit(pack)
 
 
-def calibrate_command(pack: Pack) -> str:
+def calibrate_command(pack: Pack, *, encoder: str | None = None) -> str:
     """The command that stores ``pack``'s calibration: ``--pack`` names its folder unless it
-    is the bundled pack (a derived topic or Act pack names its parent's)."""
+    is the bundled pack (a derived topic or Act pack names its parent's); ``--encoder``
+    names ``encoder`` unless it is None or ``none``."""
+    option = "" if encoder in (None, "none") else f" --encoder {encoder}"
     corpus, _ = bundled_dirs()
     if pack.corpus_dir.resolve() == corpus.resolve():
-        return "ai-office calibrate"
-    return f"ai-office calibrate --pack {pack.corpus_dir.parent}"
+        return f"ai-office calibrate{option}"
+    return f"ai-office calibrate --pack {pack.corpus_dir.parent}{option}"
 
 
 def match_unit(
@@ -825,18 +870,25 @@ def match_unit(
     return None if hit is None else labels[hit[0]]
 
 
-def policy_from_calibration(pack: Pack) -> Policy | None:
-    """The pack's stored policy, or None when absent or fitted on other training data."""
-    data = pack.calibration
+def policy_from_calibration(pack: Pack, *, encoder: str = "none") -> Policy | None:
+    """The pack's stored policy (fitted with ``encoder``), or None when absent or fitted on
+    other training data."""
+    data = pack.stored_calibration(encoder)
     if not data or data.get("fingerprint") != pack.fingerprint():
         return None
     return Policy(**{k: float(v) for k, v in data["policy"].items()})
 
 
-def stored_model(pack: Pack) -> LinearTextModel | None:
-    """The pack's stored fitted model, if it was fitted on the pack's current data."""
-    path = pack.intents_dir / MODEL_FILE
+def stored_model(pack: Pack, *, encoder: str = "none") -> LinearTextModel | None:
+    """The pack's stored fitted model for ``encoder``, if it was fitted on the pack's
+    current data.
+
+    Raises:
+        PackError: the stored file was fitted with another encoder (or another version of
+            it); the message names the command that fits it again.
+    """
+    path = pack.intents_dir / model_file(encoder)
     if not path.is_file():
         return None
-    model, fingerprint = LinearTextModel.load(path)
+    model, fingerprint = LinearTextModel.load(path, encoder=get_encoder(encoder))
     return model if fingerprint == pack.fingerprint() else None

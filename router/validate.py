@@ -63,15 +63,17 @@ _MODEL_ARRAYS = frozenset(
 _OPTIONAL_ARRAYS = frozenset({"pair_keys", "pair_cols"})
 
 
-def calibrate_hint(path: Path) -> str:
+def calibrate_hint(path: Path, *, encoder: str | None = None) -> str:
     """The command that writes a pack's stored calibration and model again, for the pack
-    that holds ``path`` (a file somewhere under its ``intents/`` folder)."""
+    that holds ``path`` (a file somewhere under its ``intents/`` folder), with ``encoder``
+    (named unless None or ``none``)."""
+    option = "" if encoder in (None, "none") else f" --encoder {encoder}"
     for parent in path.parents:
         if parent.name == "intents" or _is_bundled(parent):
             if _is_bundled(parent):
-                return "run 'ai-office calibrate' to fit it again"
-            return f"run 'ai-office calibrate --pack {parent.parent}' to fit it again"
-    return "run 'ai-office calibrate --pack PACK' to fit it again"
+                return f"run 'ai-office calibrate{option}' to fit it again"
+            return f"run 'ai-office calibrate --pack {parent.parent}{option}' to fit it again"
+    return f"run 'ai-office calibrate --pack PACK{option}' to fit it again"
 
 
 def _is_bundled(folder: Path) -> bool:
@@ -208,7 +210,8 @@ def check_model(model: LinearTextModel, path: Path) -> None:
     Raises:
         PackError: names the file, what is wrong and the command that writes it again.
     """
-    hint = calibrate_hint(path)
+    encoder = getattr(model, "encoder", None)
+    hint = calibrate_hint(path, encoder=None if encoder is None else encoder.name)
 
     def bad(what: str) -> PackError:
         return PackError(f"the stored model is damaged: {what}; {hint}", path=path)
@@ -219,8 +222,12 @@ def check_model(model: LinearTextModel, path: Path) -> None:
         raise bad("'classes' must list at least two distinct labels")
     coef, intercept = np.asarray(model.coef_), np.asarray(model.intercept_)
     rows = 1 if len(classes) == 2 else len(classes)
-    if coef.shape != (rows, n_word + n_char):
-        raise bad(f"'coef' has shape {coef.shape}, expected {(rows, n_word + n_char)}")
+    n_dense = 0 if encoder is None else encoder.dim  # the embedding columns, last
+    if coef.shape != (rows, n_word + n_char + n_dense):
+        raise bad(f"'coef' has shape {coef.shape}, expected {(rows, n_word + n_char + n_dense)}")
+    weight = getattr(model, "embedding_weight", 0.0)
+    if not (math.isfinite(weight) and weight >= 0):
+        raise bad(f"embedding_weight {weight!r} must be a finite number >= 0")
     if intercept.shape != (rows,):
         raise bad(f"'intercept' has shape {intercept.shape}, expected {(rows,)}")
     for name, array, size in (

