@@ -43,7 +43,7 @@ def test_a_new_topic_starts_afresh(router: Router) -> None:
 
 
 def _read_as_follow_up(decision) -> bool:
-    return any("follow-up" in note for note in decision.evidence.notes)
+    return any(note.code == "follow_up" for note in decision.evidence.notes)
 
 
 def test_a_longer_question_pointing_back_with_a_pronoun_is_a_follow_up(router: Router) -> None:
