@@ -12,8 +12,10 @@ this tree, this tree, baseline, ...), and the report gives each measure's median
 and their ratio. The baseline is checked out with ``git worktree add --detach`` into a
 temporary folder and imported through ``PYTHONPATH`` (ahead of the editable install), with
 the same virtual environment (``--against REF`` checks out a second commit the same way
-instead of measuring this working tree); each tree routes with its own pack and stored model, so a
-difference can come from the code or from the data of the two commits.
+instead of measuring this working tree). Both trees route with the *same* pack: the
+editable install serves ``router.corpus`` and ``router.intents`` from this checkout to any
+``router`` package, so the comparison is of code on the same data (what a refactor needs).
+An older tree must be able to read today's pack for that.
 
 Measures (each a median over rounds, each round a fresh process):
 

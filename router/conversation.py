@@ -270,8 +270,11 @@ class Conversation:
             return False
         if own.topic is not None and own.unit != previous.unit:
             return False  # it names its own programme or body
+        # Words that name a subject: a referral found on one of them alone ("et qui
+        # dois-je contacter ?" meets a referral's "qui dois-je contacter") is no subject.
+        subject = [w for w in words if (w,) not in rules.plain]
         if own.decision == "out_of_scope" and previous.unit is not None and (
-            own.referral is not None or _has(words, rules.small_talk)
+            (own.referral is not None and len(subject) > 1) or _has(words, rules.small_talk)
         ):
             # A refusal that finds its own referral ("who certifies our medical device?")
             # or speaks of the weather or lunch names its own subject: it is new, and
