@@ -1,7 +1,8 @@
 """For comparison only (benchmarks/spelling.py): a lexicon read from pyspellchecker's
 dictionaries (MIT; maintained; word counts from OpenSubtitles 2018, cleaned of misspellings
 and completed with dictionary words by its authors), folded and voted on as router.lexicon
-does. pyspellchecker is not a dependency: install it to get this row."""
+does (its :func:`zipf` is given to ``router.lexicon.question_languages``, which votes).
+pyspellchecker is not a dependency: install it to get this row."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import functools
 import gzip
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from importlib.util import find_spec
 from pathlib import Path
 
 # The shipped lexicon's own folding, so that both word lists are compared folded alike.
 from router.lexicon import _PLAIN, _fold
 
-__all__ = ["LANGUAGES", "VOTE_ZIPF", "known_languages", "question_languages", "words", "zipf"]
+__all__ = ["LANGUAGES", "VOTE_ZIPF", "known_languages", "words", "zipf"]
 
 #: The languages whose real words are never corrected (ISO 639-1 codes).
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "it", "es")
@@ -90,7 +91,7 @@ def _data_dir() -> Path:
     spec = find_spec("spellchecker")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
-            "pyspellchecker is not installed; reinstall ai-office-router, which depends on it"
+            "pyspellchecker is not installed; pip install pyspellchecker to get this row"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "resources"
 
@@ -98,19 +99,3 @@ def _data_dir() -> Path:
 def known_languages(word: str, *, languages: Iterable[str] = LANGUAGES) -> tuple[str, ...]:
     """The ``languages`` in which the folded ``word`` is a known word, in order."""
     return tuple(lang for lang in languages if word in words(lang))
-
-
-def question_languages(question: Sequence[str]) -> tuple[str, ...]:
-    """The languages a question's folded words most likely are in: each common word votes
-    for the language it is most frequent in (all of them on a tie); the languages with the
-    most votes win. All five when no word is common in any.
-    """
-    votes = dict.fromkeys(LANGUAGES, 0)
-    for word in set(question):
-        scores = {lang: zipf(word, lang) for lang in LANGUAGES}
-        best = max(scores.values())
-        if best:
-            for lang, score in scores.items():
-                votes[lang] += score == best
-    most = max(votes.values())
-    return tuple(lang for lang, n in votes.items() if n == most)

@@ -104,7 +104,7 @@ def corrections(matcher: TermMatcher, words: Sequence[str], which: Lexicon) -> d
     if not candidates or which is None:
         return {w: c[0] for w, c in candidates.items()}
     if which == "pyspellchecker":
-        languages = pyspellchecker_lexicon.question_languages(words)
+        languages = lexicon.question_languages(words, frequency=pyspellchecker_lexicon.zipf)
         return fuzzy.choose_corrections(
             candidates, lambda w: pyspellchecker_lexicon.known_languages(w, languages=languages)
         )

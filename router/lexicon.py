@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import gzip
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -150,14 +150,19 @@ def known_languages(
     return tuple(lang for lang in languages if word in words(lang, min_zipf=min_zipf))
 
 
-def question_languages(question: Sequence[str]) -> tuple[str, ...]:
+def question_languages(
+    question: Sequence[str], *, frequency: Callable[[str, str], float] = zipf
+) -> tuple[str, ...]:
     """The languages a question's folded words most likely are in: each common word votes
     for the language it is most frequent in (all of them on a tie); the languages with the
     most votes win. All five when no word is common in any.
+
+    ``frequency(word, language)``: a common word's Zipf frequency, 0.0 for the others
+    (:func:`zipf`; another word list's in the spelling benchmark's comparison).
     """
     votes = dict.fromkeys(LANGUAGES, 0)
     for word in set(question):
-        scores = {lang: zipf(word, lang) for lang in LANGUAGES}
+        scores = {lang: frequency(word, lang) for lang in LANGUAGES}
         best = max(scores.values())
         if best:
             for lang, score in scores.items():
