@@ -52,27 +52,13 @@ from machine import machine
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "compare.md"
 
-#: Chat.handle per question, in the tree's own process (its own Chat and Router).
-CHAT_SNIPPET = r"""
-import json, time, yaml
-from pathlib import Path
-from router.repl import Chat, RouterLoader
-from router.routing import Router
-router = Router.load()
-data = yaml.safe_load(Path("tests/data/dev.yaml").read_text(encoding="utf-8"))
-items = data if isinstance(data, list) else next(iter(data.values()))
-texts = [item["text"] for item in items]
-chat = Chat(router.pack_, RouterLoader.ready(router), width=88)
-for text in texts[:20]:
-    chat.handle(text)
-times = []
-for text in texts:
-    start = time.perf_counter()
-    chat.handle(text)
-    chat.pending = None
-    times.append(time.perf_counter() - start)
-print(json.dumps(times))
-"""
+#: Chat.handle per question, in the tree's own process (its own Chat and Router): the
+#: measure of ``bench_chat.in_process_answers``, imported from this checkout's benchmarks.
+CHAT_SNIPPET = (
+    f"import json, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+    "from bench_chat import in_process_answers; "
+    "print(json.dumps(in_process_answers()[0]))"
+)
 
 
 def env_for(tree: Path) -> dict[str, str]:
