@@ -71,56 +71,64 @@ sources:
 """
 
 
+#: The files of the small two-unit pack (relative path -> text).
+TINY_FILES: dict[str, str] = {
+    "corpus/units.yaml": TINY_UNITS,
+    "corpus/sources.yaml": TINY_SOURCES,
+    "corpus/sources/charter.txt": (
+        "Our charter.\nThe Billing Desk answers questions about invoices and refunds.\n"
+    ),
+    "intents/billing.yaml": (
+        "unit: billing\nterms: [invoice, refund]\nexamples:\n"
+        + "".join(
+            f"  - {t}\n"
+            for t in [
+                "where is my invoice",
+                "I want a refund",
+                "I was charged twice",
+                "send me last month's bill",
+                "refund my payment please",
+                "my invoice has the wrong address",
+            ]
+        )
+    ),
+    "intents/support.yaml": (
+        "unit: support\nterms: [password, crash]\nexamples:\n"
+        + "".join(
+            f"  - {t}\n"
+            for t in [
+                "the app crashes on start",
+                "I forgot my password",
+                "cannot log in to my account",
+                "the screen stays black",
+                "reset my password",
+                "error 500 when I save",
+            ]
+        )
+    ),
+}
+
+
+def write_tiny_pack(root: Path, files: dict[str, str | None] | None = None) -> Path:
+    """Write the small two-unit pack under ``root``; ``files`` maps relative paths to
+    replacement text (None leaves a file out)."""
+    chosen: dict[str, str | None] = {**TINY_FILES, **(files or {})}
+    for rel, text in chosen.items():
+        if text is None:
+            continue
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def make_pack(tmp_path: Path) -> Callable[..., Path]:
     """Write a small two-unit pack; ``files`` maps relative paths to replacement text
     (None leaves a file out)."""
 
     def build(files: dict[str, str | None] | None = None) -> Path:
-        root = tmp_path / "tiny"
-        defaults = {
-            "corpus/units.yaml": TINY_UNITS,
-            "corpus/sources.yaml": TINY_SOURCES,
-            "corpus/sources/charter.txt": (
-                "Our charter.\nThe Billing Desk answers questions about invoices and refunds.\n"
-            ),
-            "intents/billing.yaml": (
-                "unit: billing\nterms: [invoice, refund]\nexamples:\n"
-                + "".join(
-                    f"  - {t}\n"
-                    for t in [
-                        "where is my invoice",
-                        "I want a refund",
-                        "I was charged twice",
-                        "send me last month's bill",
-                        "refund my payment please",
-                        "my invoice has the wrong address",
-                    ]
-                )
-            ),
-            "intents/support.yaml": (
-                "unit: support\nterms: [password, crash]\nexamples:\n"
-                + "".join(
-                    f"  - {t}\n"
-                    for t in [
-                        "the app crashes on start",
-                        "I forgot my password",
-                        "cannot log in to my account",
-                        "the screen stays black",
-                        "reset my password",
-                        "error 500 when I save",
-                    ]
-                )
-            ),
-        }
-        chosen: dict[str, str | None] = {**defaults, **(files or {})}
-        for rel, text in chosen.items():
-            if text is None:
-                continue
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        return root
+        return write_tiny_pack(tmp_path / "tiny", files)
 
     return build
 

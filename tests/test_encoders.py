@@ -45,44 +45,9 @@ PARAPHRASES = [
 @pytest.fixture(scope="module")
 def minilm_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny two-unit pack with a model and calibration stored for the minilm encoder."""
-    from conftest import TINY_SOURCES, TINY_UNITS
+    from conftest import write_tiny_pack
 
-    root = tmp_path_factory.mktemp("enc") / "tiny"
-    files = {
-        "corpus/units.yaml": TINY_UNITS,
-        "corpus/sources.yaml": TINY_SOURCES,
-        "corpus/sources/charter.txt": (
-            "Our charter.\nThe Billing Desk answers questions about invoices and refunds.\n"
-        ),
-        "intents/billing.yaml": "unit: billing\nterms: [invoice, refund]\nexamples:\n"
-        + "".join(
-            f"  - {t}\n"
-            for t in [
-                "where is my invoice",
-                "I want a refund",
-                "I was charged twice",
-                "send me last month's bill",
-                "refund my payment please",
-                "my invoice has the wrong address",
-            ]
-        ),
-        "intents/support.yaml": "unit: support\nterms: [password, crash]\nexamples:\n"
-        + "".join(
-            f"  - {t}\n"
-            for t in [
-                "the app crashes on start",
-                "I forgot my password",
-                "cannot log in to my account",
-                "the screen stays black",
-                "reset my password",
-                "error 500 when I save",
-            ]
-        ),
-    }
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    root = write_tiny_pack(tmp_path_factory.mktemp("enc") / "tiny")
     result = CliRunner().invoke(cli, ["calibrate", "--pack", str(root), "--encoder", "minilm"])
     assert result.exit_code == 0, result.output
     return root
