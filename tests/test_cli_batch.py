@@ -219,28 +219,8 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_file(tmp_path: Path) -> None:
 def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     src = tmp_path / "log.txt"
     src.write_text("\n".join(QUESTIONS * 10) + "\n", encoding="utf-8")
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [str(BIN), "batch", str(src), "-o", str(tmp_path / "out.jsonl")],
-        stderr=follower,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    os.close(follower)
-    seen = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 120)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closed: the command is done
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(leader)
-    assert proc.wait(timeout=60) == 0
-    text = seen.decode()
+    code, text = on_a_terminal("batch", str(src), "-o", str(tmp_path / "out.jsonl"), cwd=tmp_path)
+    assert code == 0
     assert "\r" in text and "rows/s" in text and "100.0%  ETA 0:00" in text
     assert "50 rows in " in text  # then the summary
 
