@@ -13,6 +13,7 @@ from router.batch import (
     ERROR,
     BatchInterrupted,
     BatchOptions,
+    Pool,
     Record,
     engine,
     route_block,
@@ -20,6 +21,7 @@ from router.batch import (
     run_batch,
     splittable,
 )
+from router.encoders import THREADS_VARIABLE, threads_per_process
 from router.render import render_batch_summary
 
 #: The tests below count rows and positions of exactly these 6.
@@ -66,6 +68,25 @@ def test_route_records_with_two_processes_equals_one(router: Router) -> None:
     two = list(route_records(records, router, jobs=2, chunk_size=16))
     assert one == two
     assert len(two) == len(records)
+
+
+def _encoder_threads(router: Router, item: object) -> str | None:
+    import os
+
+    return os.environ.get(THREADS_VARIABLE)
+
+
+def test_each_worker_gives_an_encoder_its_share_of_the_cores(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two workers each running a two-thread model would be four threads on two cores.
+    monkeypatch.delenv(THREADS_VARIABLE, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert threads_per_process(2) == 1 and threads_per_process(1) == 2
+    assert threads_per_process(3) == 1  # never none
+    with Pool(router, jobs=2) as pool:
+        seen = [value for _, value in pool.map(_encoder_threads, [(i, i) for i in range(4)])]
+    assert seen == ["1"] * 4
 
 
 def test_route_records_rejects_zero_jobs(router: Router) -> None:

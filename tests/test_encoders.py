@@ -25,6 +25,7 @@ from router.encoders import (
     MiniLMEncoder,
     encoder_names,
     get_encoder,
+    length_batches,
 )
 from router.errors import EncoderError, PackError
 from router.linear import LinearTextModel
@@ -116,6 +117,26 @@ def test_the_multilingual_encoder_matches_a_question_across_languages() -> None:
          "recette de la tarte aux pommes"]
     )
     assert rows[0] @ rows[1] > rows[0] @ rows[2]
+
+
+def test_length_batches_group_similar_lengths_and_cover_every_text() -> None:
+    lengths = [30, 5, 6, 5, 31, 60, 5, 5, 5]
+    batches = length_batches(lengths, size=3, spread=1.15)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert all(len(batch) <= 3 for batch in batches)
+    assert all(max(lengths[i] for i in b) <= 1.15 * min(lengths[i] for i in b) for b in batches)
+    assert [lengths[b[0]] for b in batches] == [5, 5, 6, 30, 60]  # shortest first
+    assert length_batches([]) == []
+
+
+def test_an_embedding_does_not_depend_on_the_texts_batched_with_it() -> None:
+    # Rows are padded to their batch's longest (these two are batched together, a token
+    # apart): the padding must change nothing.
+    long = "the application closes itself every time I try to open the settings page"
+    short = long.removesuffix(" page")
+    together = MiniLMEncoder(batch_size=2).encode([short, long])
+    alone = np.vstack([MiniLMEncoder().encode([short]), MiniLMEncoder().encode([long])])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
 def test_repeated_texts_come_from_the_cache_unchanged() -> None:

@@ -29,6 +29,7 @@ from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .. import encoders
 from ..errors import InputError
 from .blocks import BLOCK_SIZE, Block, iter_blocks
 from .encode import ADDED_FIELDS, ERROR, Result, iter_csv, iter_jsonl, output_names
@@ -164,6 +165,10 @@ def _client(scheduler: str | None, jobs: int) -> Iterator[Any]:
             n_workers=jobs,
             threads_per_worker=1,
             processes=True,
+            # The workers share this machine's cores: an encoder gets each one's share.
+            env={
+                encoders.THREADS_VARIABLE: str(encoders.threads_per_process(jobs)),
+            },
             dashboard_address=None,
             # Closing the cluster can log a worker's missed heartbeat as an ERROR: noise.
             silence_logs=logging.CRITICAL,

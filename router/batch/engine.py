@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from .. import encoders
 from ..errors import InputError, RouterError
 from ..text import CHUNK_SIZE, MAX_CHARS, clean_for_display
 from .blocks import (
@@ -274,9 +275,12 @@ class Inline:
 _WORKER_ROUTER: Router | None = None
 
 
-def _init_worker(router: Router) -> None:
+def _init_worker(router: Router, jobs: int) -> None:
     global _WORKER_ROUTER
     _WORKER_ROUTER = router
+    # The workers share the cores: an encoder's model gets this worker's share of them
+    # (it loads in the worker, on first use, and reads this then).
+    os.environ.setdefault(encoders.THREADS_VARIABLE, str(encoders.threads_per_process(jobs)))
     # A worker process is ours, so its collector can be tuned; a caller's process is not.
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     # The terminal sends Ctrl-C to the whole process group; the parent alone decides how to
@@ -308,7 +312,7 @@ class Pool:
     def __enter__(self) -> Pool:
         self.router.warm_up()  # built once here, shared by the forked workers
         self._pool = ProcessPoolExecutor(
-            max_workers=self.jobs, initializer=_init_worker, initargs=(self.router,)
+            max_workers=self.jobs, initializer=_init_worker, initargs=(self.router, self.jobs)
         )
         # Forked workers share the parent's pages (the fitted router, the libraries) until
         # something writes to them, and the cyclic GC writes to every object it scans.
