@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import clinc150  # noqa: E402
 
 KEYS = {
+    "val_halves_floor",
     "in_scope_accuracy",
     "oos_recall",
     "oos_precision",
@@ -86,6 +87,21 @@ def test_paper_threshold_counts_a_rejected_in_scope_query_as_wrong() -> None:
     floor, accuracy = clinc150.paper_threshold(in_scores, correct, np.array([0.7]))
     assert floor <= 0.5
     assert accuracy == pytest.approx(3 / 4)
+
+
+def test_split_threshold_scores_each_half_with_the_other_halfs_floor() -> None:
+    # Separable scores: any half's floor separates the other half too.
+    rng = np.random.default_rng(1)
+    in_scores, oos = rng.uniform(0.6, 1.0, 200), rng.uniform(0.0, 0.4, 20)
+    correct = np.ones(200, dtype=bool)
+    got = clinc150.split_threshold(in_scores, correct, oos, repeats=3)
+    assert got == {"in_scope_accuracy": 100.0, "oos_recall": 100.0, "repeats": 3}
+    # An out-of-scope query scoring above every in-scope one is rejected by no floor worth
+    # choosing, in whichever half it falls: recall drops below 100.
+    oos[0] = 0.95
+    in_scores[in_scores > 0.94] = 0.93
+    got = clinc150.split_threshold(in_scores, correct, oos, repeats=3)
+    assert got["oos_recall"] < 100.0
 
 
 def test_run_prints_every_metric(sample: dict[str, list[tuple[str, str]]]) -> None:
