@@ -15,8 +15,9 @@ process each:
     python benchmarks/encoders.py --encoders none minilm --rows 2000
     python benchmarks/encoders.py --accuracy             # the AI Office sets instead
 
-``--accuracy`` reports, for each encoder, ``ai-office eval`` on the development set and on
-the held-out multilingual and topic sets (measured, never tuned on), and the held-out
+``--accuracy`` reports, for each encoder, ``ai-office eval`` on the development set (and on
+its questions misspelt by hand, tagged ``typo``) and on the held-out multilingual and topic
+sets (measured, never tuned on), and the held-out
 parallel set's agreement (the same question in French, German, Italian and Spanish gets
 the English one's decision).
 
@@ -211,6 +212,14 @@ def accuracy(encoder: str) -> dict[str, float]:
         out[f"{name} accuracy"] = 100 * result.accuracy
         if result.topic_accuracy is not None:
             out[f"{name} topic accuracy"] = 100 * result.topic_accuracy
+    # The typo set: the development set's questions tagged ``typo`` (misspelt by hand).
+    dev = read_labelled(data / "dev.yaml")
+    tags = [item.get("tags", ()) for item in yaml.safe_load((data / "dev.yaml").read_text())]
+    assert len(tags) == len(dev)
+    typos = [inquiry for inquiry, tagged in zip(dev, tags) if "typo" in tagged]
+    out[f"dev.yaml typo questions ({len(typos)}) accuracy"] = (
+        100 * evaluate(router, typos).accuracy
+    )
     items = yaml.safe_load((data / "parallel.yaml").read_text(encoding="utf-8"))
 
     def got(text: str) -> str:
