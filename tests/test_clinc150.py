@@ -23,6 +23,7 @@ import clinc150  # noqa: E402
 
 KEYS = {
     "val_halves_floor",
+    "single_query_ms",
     "in_scope_accuracy",
     "oos_recall",
     "oos_precision",
