@@ -18,8 +18,8 @@ process each:
     python benchmarks/encoders.py --pack /tmp/clinc150 --encoders none minilm   # another pack
 
 ``--accuracy`` reports, for each encoder, ``ai-office eval`` on the development set (and on
-its questions misspelt by hand, tagged ``typo``) and on the held-out multilingual and topic
-sets (measured, never tuned on), and the held-out
+its questions misspelt by hand, tagged ``typo``), the third tuning set, and the held-out
+multilingual, topic and third sets (measured, never tuned on), and the held-out
 parallel set's agreement (the same question in French, German, Italian and Spanish gets
 the English one's decision).
 
@@ -207,7 +207,13 @@ def report(results: dict[str, dict], rows: int, singles: int, started: str) -> s
     return "\n".join(lines)
 
 
-SETS = ("dev.yaml", "multilingual.yaml (held out)", "topics.yaml (held out)")
+SETS = (
+    "dev.yaml",
+    "multilingual.yaml (held out)",
+    "topics.yaml (held out)",
+    "heldout3.yaml (held out)",
+    "tune3.yaml",
+)
 
 
 def accuracy(encoder: str) -> dict[str, float]:
