@@ -210,11 +210,7 @@ def atomic_output(output: str | None, *, stdout: IO[str] | None = None) -> Itera
         os.fchmod(fd, 0o666 & ~umask)
     raw = os.fdopen(fd, "wb")
     try:
-        binary: IO[bytes] = raw
-        if output.endswith(".gz"):
-            binary = gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[assignment]
-        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as stream:
-            yield stream
+        yield from _text_over(raw, gzipped=output.endswith(".gz"))
         raw.close()
         os.replace(tmp, target)
     except BaseException:
@@ -262,14 +258,20 @@ def _in_place(path: str) -> Iterator[IO[str]]:
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}; choose another -o") from exc
     try:
-        binary: IO[bytes] = raw
-        if path.endswith(".gz"):
-            binary = gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[assignment]
-        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as stream:
-            yield stream
+        yield from _text_over(raw, gzipped=path.endswith(".gz"))
     finally:
         with contextlib.suppress(OSError):
             raw.close()
+
+
+def _text_over(raw: IO[bytes], *, gzipped: bool) -> Iterator[IO[str]]:
+    """The UTF-8 text stream written into ``raw`` (through gzip for a ``.gz`` name), flushed
+    and closed (``raw`` itself is not: the caller decides what follows)."""
+    binary: IO[bytes] = raw
+    if gzipped:
+        binary = gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[assignment]
+    with io.TextIOWrapper(binary, encoding="utf-8", newline="") as stream:
+        yield stream
 
 
 def write_parts(
