@@ -265,11 +265,9 @@ if encoder != "none":
     # A copy with an empty embedding cache: the runs above embedded these texts.
     router = pickle.loads(pickle.dumps(router))
 router.route("warm up")
-single = []
-for text in texts[:SINGLES]:
-    started = time.perf_counter()
-    router.route(text)
-    single.append(time.perf_counter() - started)
+sys.path.insert(0, BENCHMARKS)
+from latency import route_latencies
+single = route_latencies(router, texts[:SINGLES])
 print(json.dumps([
     len(texts) / statistics.median(full),
     len(texts) / statistics.median(lean),
@@ -285,8 +283,9 @@ def _throughput(
     batch jobs use): the median of ``REPEATS`` runs, each on a freshly loaded router; and
     the median milliseconds of one question routed on its own (300 distinct questions)."""
     repeats = REPEATS if encoder == "none" else ENCODER_REPEATS
+    here = repr(str(Path(__file__).resolve().parent))
     done = subprocess.run(
-        [sys.executable, "-c", _THROUGHPUT],
+        [sys.executable, "-c", _THROUGHPUT.replace("BENCHMARKS", here)],
         input=json.dumps([str(root), list(texts), list(decisions), repeats, encoder]),
         capture_output=True,
         text=True,

@@ -45,7 +45,8 @@ from pathlib import Path
 
 from machine import machine
 
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 
 #: What each encoder installs beyond the default dependencies, and under which licence.
 PACKAGES = {
@@ -69,11 +70,9 @@ started = time.perf_counter()
 router = Router.load(pack, encoder=encoder)
 load = time.perf_counter() - started
 router.route("warm up the model and the lazy state")
-latency = []
-for q in questions[:singles]:
-    t = time.perf_counter()
-    router.route(q)
-    latency.append(time.perf_counter() - t)
+sys.path.insert(0, BENCHMARKS)
+from latency import route_latencies
+latency = route_latencies(router, questions[:singles])
 rest = questions[singles:]
 t = time.perf_counter()
 decisions = list(router.route_many(rest))
@@ -161,7 +160,7 @@ def measure(
     pack: str | None = None,
 ) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE],
+        [sys.executable, "-c", _MEASURE.replace("BENCHMARKS", repr(str(HERE)))],
         input=json.dumps([encoder, qs, singles, pack]),
         capture_output=True,
         text=True,
