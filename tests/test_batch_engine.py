@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,6 @@ def test_route_records_with_two_processes_equals_one(router: Router) -> None:
 
 
 def _encoder_threads(router: Router, item: object) -> str | None:
-    import os
-
     return os.environ.get(THREADS_VARIABLE)
 
 
