@@ -166,6 +166,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         """The TF-IDF columns alone (:meth:`LinearTextModel.transform_sparse`)."""
         return self._linear().transform_sparse(texts)
 
+    def with_embeddings(self, features: sp.csr_matrix, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """TF-IDF columns followed by the encoder's (:meth:`LinearTextModel.with_embeddings`)."""
+        return self._linear().with_embeddings(features, texts)
+
     def decision_function(self, X: Sequence[str] | sp.csr_matrix) -> np.ndarray:
         """Class scores (logits or margins), one row per text, columns in ``classes_`` order."""
         return self._linear().decision_function(X)

@@ -36,10 +36,22 @@ def _remember_encoder(ctx: click.Context, param: click.Parameter, value: str | N
     ctx.meta["router.encoder"] = value
 
 
+def _remember_encode_all(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["router.encode_all"] = value
+
+
 def pack_option(func: F) -> F:
-    """The ``--pack PATH`` and ``--encoder NAME`` options shared by every command that
-    routes (the encoder reaches :func:`load_router` through the click context, so that the
-    commands' signatures need not change)."""
+    """The ``--pack PATH``, ``--encoder NAME`` and ``--encode-all`` options shared by every
+    command that routes (the encoder settings reach :func:`load_router` through the click
+    context, so that the commands' signatures need not change)."""
+    func = click.option(
+        "--encode-all",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_encode_all,
+        help="With an encoder, encode every question, also those the words alone decide "
+        "(slower; see docs/encoders.md).",
+    )(func)
     func = click.option(
         "--encoder",
         type=click.Choice(ENCODER_CHOICES),
@@ -65,11 +77,17 @@ def chosen_encoder() -> str | None:
     return None if ctx is None else ctx.meta.get("router.encoder")
 
 
+def encode_all() -> bool:
+    """Whether ``--encode-all`` was given to the running command."""
+    ctx = click.get_current_context(silent=True)
+    return False if ctx is None else bool(ctx.meta.get("router.encode_all"))
+
+
 def load_router(pack: str | None) -> Router:
     """Load and fit the router, lazily importing the heavy parts."""
     from .routing import Router
 
-    return Router.load(pack, encoder=chosen_encoder())
+    return Router.load(pack, encoder=chosen_encoder(), encode_all=encode_all())
 
 
 def handle_errors(func: F) -> F:
@@ -291,7 +309,13 @@ def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) ->
     """``calibrate --encoder NAME``: the pack's own model and thresholds with the encoder."""
     from .classifier import IntentClassifier
     from .routing import calibrate_command, policy_from_calibration, stored_model
-    from .training import fit_embedding_weight, write_calibration, write_model
+    from .training import (
+        fit_calibration,
+        fit_embedding_weight,
+        fit_encoder_gate,
+        write_calibration,
+        write_model,
+    )
 
     if check:
         if (
@@ -306,11 +330,21 @@ def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) ->
         click.echo(f"calibration with the encoder {encoder} is current")
         return
     loaded.intents_dir.mkdir(exist_ok=True)
+    if policy_from_calibration(loaded) is None or stored_model(loaded) is None:
+        # The encoder gate decides with the pack's own model without an encoder first.
+        words = fit_calibration(loaded, folds=folds)
+        path = clean_for_display(str(write_calibration(loaded, words)))
+        click.echo(f"wrote {path}: {words.policy.as_dict()} (held-out utility {words.utility})")
+        model = clean_for_display(str(write_model(loaded)))
+        click.echo(f"wrote {model}: the fitted model without an encoder, for the gate")
     weight, result = fit_embedding_weight(loaded, encoder, folds=folds)
+    gate = fit_encoder_gate(loaded, result)
+    result = dataclasses.replace(result, gate=gate)
     path = clean_for_display(str(write_calibration(loaded, result, encoder=encoder)))
     click.echo(
         f"wrote {path}: {result.policy.as_dict()} (held-out utility {result.utility}, "
-        f"embedding weight {weight})"
+        f"embedding weight {weight}); the encoder is skipped for {gate.skipped:.0%} of "
+        f"held-out questions (gate {gate.margin}, held-out utility {round(gate.utility, 4)})"
     )
     classifier = IntentClassifier(encoder=encoder, embedding_weight=weight)
     model = clean_for_display(str(write_model(loaded, classifier=classifier)))
@@ -334,7 +368,11 @@ def chat(quiet: bool, as_json: bool, pack: str | None) -> None:
     loaded = load_pack(pack)  # fail fast on a bad pack, before any prompt
     if chosen_encoder() is not None:  # the chat's router loads in the background
         loaded = dataclasses.replace(loaded, encoder=chosen_encoder())
-    sys.exit(start_chat(loaded, quiet=quiet, as_json=as_json, color=use_color()))
+    sys.exit(
+        start_chat(
+            loaded, quiet=quiet, as_json=as_json, color=use_color(), encode_all=encode_all()
+        )
+    )
 
 
 @cli.command(context_settings={"show_default": True})

@@ -38,8 +38,9 @@ def model_file(encoder: str | None = None) -> str:
 WORD_CACHE_SIZE = 50_000
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of ``logits / temperature``."""
+def softmax(logits: np.ndarray, temperature: float | np.ndarray = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature`` (one temperature, or a column of one
+    per row)."""
     z = logits / temperature
     z = z - z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
@@ -250,12 +251,29 @@ class LinearTextModel:
         With an encoder, its embeddings of the normalised texts (scaled by
         ``embedding_weight``) follow the TF-IDF columns.
         """
-        features = self.transform_sparse(texts)
+        return self.with_embeddings(self.transform_sparse(texts), texts)
+
+    def with_embeddings(self, features: sp.csr_matrix, texts: Sequence[list[str]]) -> sp.csr_matrix:
+        """The TF-IDF columns ``features`` of ``texts`` (from :meth:`transform_sparse`)
+        followed by the encoder's embedding columns; ``features`` itself without an encoder."""
         if self.encoder is None:
             return features
         dense = self.encoder.encode([" ".join(words) for words in texts])
         dense *= np.float32(self.embedding_weight)
         return sp.hstack([features, sp.csr_matrix(dense)], format="csr")
+
+    def shares_features(self, other: LinearTextModel) -> bool:
+        """Whether ``other``'s TF-IDF columns are this model's (the same n-grams, weights and
+        settings): then one :meth:`transform_sparse` serves both. Two models fitted on the
+        same texts, one with an encoder and one without, do."""
+        return (
+            tuple(self.char_ngram_range) == tuple(other.char_ngram_range)
+            and self.char_weight == other.char_weight
+            and np.array_equal(self.word_idf_, other.word_idf_)
+            and np.array_equal(self.char_idf_, other.char_idf_)
+            and self.word_vocab_ == other.word_vocab_
+            and self.char_vocab_ == other.char_vocab_
+        )
 
     def transform_sparse(self, texts: Sequence[list[str]]) -> sp.csr_matrix:
         """The word and character TF-IDF columns of texts split into words (without the

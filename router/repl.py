@@ -93,15 +93,16 @@ class RouterLoader:
         return loader
 
     @classmethod
-    def for_pack(cls, pack: Pack) -> RouterLoader:
-        """A loader that fits a router on ``pack`` when started."""
+    def for_pack(cls, pack: Pack, *, encode_all: bool = False) -> RouterLoader:
+        """A loader that fits a router on ``pack`` when started (``encode_all``: see
+        :class:`router.routing.Router`)."""
 
         def fit() -> Router:
             from .language import warm_up
             from .routing import Router  # the heavy imports stay off the path to the prompt
 
             warm_up(background=True)  # the language identifier, beside the fit
-            return Router.load(pack)
+            return Router.load(pack, encode_all=encode_all)
 
         return cls(fit)
 
@@ -744,7 +745,12 @@ def run_lines(
 
 
 def start_chat(
-    pack: Pack, *, quiet: bool = False, as_json: bool = False, color: bool = False
+    pack: Pack,
+    *,
+    quiet: bool = False,
+    as_json: bool = False,
+    color: bool = False,
+    encode_all: bool = False,
 ) -> int:
     """Run ``ai-office chat`` on the process's streams; returns the exit code.
 
@@ -754,7 +760,7 @@ def start_chat(
     if sys.stdin is None:
         # Started with file descriptor 0 closed (`<&-`): Python sets sys.stdin to None.
         raise InputError("cannot read stdin: it is closed; run the chat with input to read")
-    loader = RouterLoader.for_pack(pack)
+    loader = RouterLoader.for_pack(pack, encode_all=encode_all)
     if as_json or not (sys.stdin.isatty() and sys.stdout.isatty()):
         lines = read_lines(sys.stdin)
         return run_lines(

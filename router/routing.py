@@ -24,7 +24,7 @@ from .law.articles import ArticleCiter, act_pack, act_questions
 from .law.lookup import provision_for
 from .linear import LinearTextModel, model_file, softmax
 from .pack import Contact, Pack, Referral, Topic, Unit, bundled_dirs, load_pack
-from .policy import Policy, decide_many, fuse, top_k
+from .policy import Policy, decide_many, fuse, skips_encoder, top_k
 from .results import (
     CLARIFY,
     OUT_OF_SCOPE,
@@ -36,7 +36,13 @@ from .results import (
     Outcome,
 )
 from .text import CHUNK_SIZE, MAX_CHARS, clean_for_display, normalise, normalised_words
-from .training import fit_calibration, fit_matcher, fit_models
+from .training import (
+    fit_calibration,
+    fit_matcher,
+    fit_models,
+    gate_from_calibration,
+    policy_from_calibration,
+)
 
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
@@ -81,6 +87,7 @@ class _Scored(NamedTuple):
     logits: np.ndarray
     fuzzy: np.ndarray
     best: np.ndarray
+    encoded: np.ndarray | None  # with the encoder gate: which rows the encoder scored
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,12 @@ class Router:
         cache_size: decisions kept for the most recent distinct texts (0: none), and as
             many outcomes. Help desks and inquiry logs ask the same things again; a repeat
             is answered from here.
+        encode_all: with an encoder, encode every question. By default a question whose
+            words alone decide it (the pack's model without an encoder routes it with a
+            margin of at least the gate fitted on held-out folds and stored with the
+            encoder's calibration) is answered without the encoder: most questions are,
+            at a fraction of the time (docs/encoders.md). No effect without an encoder, or
+            when the pack stores no gate.
 
     A fitted router may be shared by threads: its caches are filled under locks.
     """
@@ -140,12 +153,14 @@ class Router:
         policy: Policy | None = None,
         encoder: str | None = None,
         cache_size: int = 4096,
+        encode_all: bool = False,
     ) -> None:
         self.classifier = classifier
         self.matcher = matcher
         self.policy = policy
         self.encoder = encoder
         self.cache_size = cache_size
+        self.encode_all = encode_all
 
     @classmethod
     def load(cls, pack: str | Path | Pack | None = None, **settings: object) -> Router:
@@ -214,6 +229,7 @@ class Router:
             if stored is None:
                 stored = fit_calibration(pack, classifier=classifier, matcher=self.matcher).policy
             self.policy_ = stored
+        self._fit_gate(pack, encoder)
         self.answers_ = AnswerBook(pack)
         # Topics and referrals are told apart by a router of their own, over the pack's
         # topic pack: the same engine, its own fitted model and thresholds.
@@ -229,6 +245,29 @@ class Router:
         self._recent_outcomes: dict[tuple[str, int], Outcome] = {}
         self._lock = threading.Lock()  # for the caches and what is built on first use
         return self
+
+    def _fit_gate(self, pack: Pack, encoder: str) -> None:
+        """Set up the encoder gate: the pack's stored model without an encoder and its
+        policy decide first, and the encoder runs only for what they do not decide.
+
+        The gate needs the stored words-only model and calibration, current, with the same
+        TF-IDF columns and classes as the encoder's model (one transform serves both);
+        otherwise every question is encoded.
+        """
+        self.gate_: float | None = None
+        if encoder == "none" or self.encode_all:
+            return
+        gate = gate_from_calibration(pack, encoder=encoder)
+        words = None if gate is None else stored_model(pack)
+        words_policy = None if words is None else policy_from_calibration(pack)
+        if gate is None or words is None or words_policy is None:
+            return
+        linear = getattr(self.classifier_, "linear_", self.classifier_)
+        if [str(c) for c in words.classes_] != self.classes_ or not words.shares_features(linear):
+            return
+        self.gate_ = gate
+        self.words_ = words
+        self.words_policy_ = words_policy
 
     def __getstate__(self) -> dict[str, Any]:
         # A lock cannot be pickled (a router is shipped to Dask workers): each copy gets its own.
@@ -492,7 +531,8 @@ class Router:
         return {
             "decisions": (len(self._recent), self.cache_size),
             "outcomes": (len(self._recent_outcomes), self.cache_size),
-            "words": self.classifier_.cache_info(),
+            # With the encoder gate the words-only model computes every TF-IDF row.
+            "words": (self.classifier_ if self.gate_ is None else self.words_).cache_info(),
             **self.matcher_.cache_info(),
         }
 
@@ -539,7 +579,9 @@ class Router:
     def _needs_terms(self, *, explain: bool) -> bool:
         # Key terms show in the evidence, and count in a decision only through the fuzzy
         # weight: without evidence and with a weight of 0 they need not be looked for.
-        return explain or self.policy_.fuzzy_weight != 0
+        if explain or self.policy_.fuzzy_weight != 0:
+            return True
+        return self.gate_ is not None and self.words_policy_.fuzzy_weight != 0
 
     def _pending(
         self,
@@ -601,14 +643,21 @@ class Router:
 
     def _score(self, prepared: Sequence[_Prepared]) -> _Scored:
         """Score prepared texts together: the decision, units, scores and provisions."""
-        features = self.classifier_.transform_words([p.words for p in prepared])
-        logits = self.classifier_.decision_function(features)
-        fuzzy = np.zeros_like(logits)
+        words = [p.words for p in prepared]
+        fuzzy = np.zeros((len(prepared), len(self.classes_)))
         for row, prep in enumerate(prepared):
             if prep.matches:  # most questions name no key term: their row stays zero
                 fuzzy[row] = self.matcher_.unit_scores(prep.matches, self.classes_)
-        fused = fuse(logits, fuzzy, self.policy_)
-        kinds, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
+        if self.gate_ is None:
+            features = self.classifier_.transform_words(words)
+            logits = self.classifier_.decision_function(features)
+            fused = fuse(logits, fuzzy, self.policy_)
+            kinds, best, second, confidence = decide_many(fused, self.oos_index_, self.policy_)
+            encoded = None
+        else:
+            features, logits, fused, (kinds, best, second, confidence), encoded = self._gated(
+                words, fuzzy
+            )
         # Plain Python values once per chunk: indexing numpy arrays item by item is slow.
         in_scope = self._in_scope
         in_scope_fused = fused[:, in_scope]
@@ -642,7 +691,36 @@ class Router:
             logits,
             fuzzy,
             best,
+            encoded,
         )
+
+    def _gated(
+        self, words: list[list[str]], fuzzy: np.ndarray
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, tuple[Any, ...], np.ndarray]:
+        """Score with the encoder gate: the words-only model decides every row, and the
+        rows it does not decide by the gate's margin are scored again with the encoder.
+
+        Returns the TF-IDF features (shared by both models), the logits, fused scores and
+        decisions of the model that decided each row, and which rows were encoded.
+        """
+        features = self.words_.transform_sparse(words)
+        logits = self.words_.decision_function(features)
+        fused = fuse(logits, fuzzy, self.words_policy_)
+        kinds, best, second, confidence = decide_many(fused, self.oos_index_, self.words_policy_)
+        encoded = ~skips_encoder(fused, kinds, best, second, self.gate_)  # type: ignore[arg-type]
+        if encoded.any():
+            rows = np.flatnonzero(encoded)
+            full = self.classifier_.with_embeddings(features[rows], [words[i] for i in rows])
+            e_logits = self.classifier_.decision_function(full)
+            e_fused = fuse(e_logits, fuzzy[rows], self.policy_)
+            e_kinds, e_best, e_second, e_confidence = decide_many(
+                e_fused, self.oos_index_, self.policy_
+            )
+            logits[rows], fused[rows] = e_logits, e_fused
+            best[rows], second[rows], confidence[rows] = e_best, e_second, e_confidence
+            for row, kind in zip(rows.tolist(), e_kinds):
+                kinds[row] = kind
+        return features, logits, fused, (kinds, best, second, confidence), encoded
 
 
     def _topics_of(
@@ -700,7 +778,7 @@ class Router:
         """A Decision for each prepared text, scored together."""
         s = self._score(prepared)
         if explain:
-            evidence = self._evidence_many(prepared, s.features, s.logits, s.fuzzy, s.best)
+            evidence = self._evidence_many(prepared, s)
         else:
             evidence = [_bare_evidence(p) for p in prepared]
         results = []
@@ -737,16 +815,24 @@ class Router:
             )
         return results
 
-    def _evidence_many(
-        self,
-        prepared: Sequence[_Prepared],
-        features: sp.csr_matrix,
-        logits: np.ndarray,
-        fuzzy: np.ndarray,
-        best: np.ndarray,
-    ) -> list[Evidence]:
-        model = softmax(logits, self.policy_.temperature)  # the classifier's own view
-        top_terms = self.classifier_.top_terms_many(features, best)
+    def _evidence_many(self, prepared: Sequence[_Prepared], s: _Scored) -> list[Evidence]:
+        features, logits, fuzzy, best = s.features, s.logits, s.fuzzy, s.best
+        if s.encoded is None:
+            model = softmax(logits, self.policy_.temperature)  # the classifier's own view
+            top_terms = self.classifier_.top_terms_many(features, best)
+        else:
+            # Each row as the model that decided it sees it (the gate's words-only model, or
+            # the one with the encoder); both read the same word columns.
+            temperature = np.where(
+                s.encoded, self.policy_.temperature, self.words_policy_.temperature
+            )
+            model = softmax(logits, temperature[:, None])
+            top_terms = self.words_.top_terms_many(features, best)
+            rows = np.flatnonzero(s.encoded)
+            if len(rows):
+                encoded_terms = self.classifier_.top_terms_many(features[rows], best[rows])
+                for row, terms in zip(rows.tolist(), encoded_terms):
+                    top_terms[row] = terms
         # Rounded once per chunk: Python's round() on numpy scalars is slow per item.
         # The best few classes, listed in class order.
         listed = np.sort(top_k(model, MAX_LISTED), axis=1)
@@ -868,15 +954,6 @@ def match_unit(
         score_cutoff=score_cutoff,
     )
     return None if hit is None else labels[hit[0]]
-
-
-def policy_from_calibration(pack: Pack, *, encoder: str = "none") -> Policy | None:
-    """The pack's stored policy (fitted with ``encoder``), or None when absent or fitted on
-    other training data."""
-    data = pack.stored_calibration(encoder)
-    if not data or data.get("fingerprint") != pack.fingerprint():
-        return None
-    return Policy(**{k: float(v) for k, v in data["policy"].items()})
 
 
 def stored_model(pack: Pack, *, encoder: str = "none") -> LinearTextModel | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from .encoders import get_encoder
 from .fuzzy import TermMatcher, prepare_normalised
 from .linear import model_file
 from .pack import Pack, calibration_file
-from .policy import Policy, fit_policy
+from .policy import Policy, decide_many, fit_gate, fit_policy, fuse
 from .text import normalise
 
 if TYPE_CHECKING:
@@ -31,11 +31,15 @@ if TYPE_CHECKING:
 __all__ = [
     "EMBEDDING_WEIGHTS",
     "CalibrationResult",
+    "EncoderGate",
     "fit_calibration",
     "fit_embedding_weight",
+    "fit_encoder_gate",
     "fit_matcher",
     "fit_models",
+    "gate_from_calibration",
     "out_of_fold_scores",
+    "policy_from_calibration",
     "write_calibration",
     "write_model",
 ]
@@ -48,14 +52,49 @@ EMBEDDING_WEIGHTS = (1.0, 1.5, 2.0, 3.0)
 
 
 @dataclass(frozen=True)
+class EncoderGate:
+    """When a router with an encoder skips it: the words-only model (the pack's own, without
+    an encoder) routes a question with its best unit this far ahead of the second
+    (:func:`router.policy.skips_encoder`). Fitted on held-out folds by :func:`fit_encoder_gate`.
+
+    Attributes:
+        margin: the gate; ``router.policy.NEVER_SKIP`` encodes every question.
+        skipped: the share of held-out training questions it skips the encoder for.
+        utility: held-out utility with the gate.
+        encode_all_utility: held-out utility when every question is encoded.
+    """
+
+    margin: float
+    skipped: float
+    utility: float
+    encode_all_utility: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "margin": self.margin,
+            "skipped": round(self.skipped, 4),
+            "utility": round(self.utility, 4),
+            "encode_all_utility": round(self.encode_all_utility, 4),
+        }
+
+
+@dataclass(frozen=True)
 class CalibrationResult:
-    """Thresholds fitted on out-of-fold scores, with what they were fitted on."""
+    """Thresholds fitted on out-of-fold scores, with what they were fitted on.
+
+    ``scores`` are those out-of-fold scores (logits, fuzzy scores, true class indices and
+    the class order), kept for what is fitted on them next (the encoder gate); not stored.
+    """
 
     policy: Policy
     utility: float
     folds: int
     fingerprint: str
     n_examples: int
+    gate: EncoderGate | None = None
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 def fit_models(
@@ -154,7 +193,55 @@ def fit_calibration(
         folds=folds,
         fingerprint=pack.fingerprint(),
         n_examples=len(truth),
+        scores=(logits, fuzzy, truth, classes),
     )
+
+
+def policy_from_calibration(pack: Pack, *, encoder: str = "none") -> Policy | None:
+    """The pack's stored policy (fitted with ``encoder``), or None when absent or fitted on
+    other training data."""
+    data = pack.stored_calibration(encoder)
+    if not data or data.get("fingerprint") != pack.fingerprint():
+        return None
+    return Policy(**{k: float(v) for k, v in data["policy"].items()})
+
+
+def gate_from_calibration(pack: Pack, *, encoder: str) -> float | None:
+    """The encoder gate's margin stored with ``encoder``'s calibration, or None when there
+    is none (or the calibration is stale)."""
+    data = pack.stored_calibration(encoder)
+    if not data or data.get("fingerprint") != pack.fingerprint() or "gate" not in data:
+        return None
+    return float(data["gate"]["margin"])
+
+
+def fit_encoder_gate(pack: Pack, encoded: CalibrationResult, *, seed: int = 0) -> EncoderGate:
+    """The encoder gate for a calibration fitted with an encoder (``encoded``, which keeps
+    its out-of-fold scores), on the same folds: the pack's model without an encoder is
+    scored out of fold too (the same ``seed`` and number of folds), and decides with its
+    stored policy (fitted here when it is not stored, as ``ai-office calibrate`` would).
+    """
+    if encoded.scores is None:
+        raise ValueError("the calibration fitted with the encoder kept no out-of-fold scores")
+    e_logits, e_fuzzy, truth, classes = encoded.scores
+    w_logits, w_fuzzy, w_truth, w_classes = out_of_fold_scores(
+        pack, folds=encoded.folds, seed=seed
+    )
+    if w_classes != classes or not np.array_equal(w_truth, truth):
+        raise ValueError("the two models were scored on different folds or classes")
+    oos = classes.index(pack.out_of_scope_unit) if pack.out_of_scope_unit in classes else None
+    words_policy = policy_from_calibration(pack)
+    if words_policy is None:
+        words_policy, _ = fit_policy(w_logits, w_fuzzy, truth, oos, asks_back=pack.asks_back)
+    w_fused = fuse(w_logits, w_fuzzy, words_policy)
+    w_decisions, w_best, w_second, _ = decide_many(w_fused, oos, words_policy)
+    e_decisions, e_best, e_second, _ = decide_many(
+        fuse(e_logits, e_fuzzy, encoded.policy), oos, encoded.policy
+    )
+    margin, skipped, score, full = fit_gate(
+        (w_fused, w_decisions, w_best, w_second), (e_decisions, e_best, e_second), truth, oos
+    )
+    return EncoderGate(margin, skipped, score, full)
 
 
 def fit_embedding_weight(
@@ -203,6 +290,7 @@ def write_calibration(
         "calibration": {
             "fingerprint": result.fingerprint,
             "policy": result.policy.as_dict(),
+            **({} if result.gate is None else {"gate": result.gate.as_dict()}),
             "held_out_utility": result.utility,
             "folds": result.folds,
             "examples": result.n_examples,

@@ -156,6 +156,16 @@ def check_calibration(data: Any, path: Path) -> dict[str, Any]:
                 f"threshold {key}={value!r} must be a number from {low} to {high}; {hint}",
                 path=path,
             )
+    gate = calibration.get("gate")
+    if gate is not None:
+        margin = gate.get("margin") if isinstance(gate, dict) else None
+        number = isinstance(margin, int | float) and not isinstance(margin, bool)
+        if not (number and math.isfinite(margin) and 0.0 <= margin <= 1.01):
+            raise PackError(
+                f"the encoder gate must be a mapping whose 'margin' is a number from 0 to "
+                f"1.01, got {gate!r}; {hint}",
+                path=path,
+            )
     return calibration
 
 

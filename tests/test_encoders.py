@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from router import Router
@@ -51,6 +52,13 @@ def minilm_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = write_tiny_pack(tmp_path_factory.mktemp("enc") / "tiny")
     result = CliRunner().invoke(cli, ["calibrate", "--pack", str(root), "--encoder", "minilm"])
     assert result.exit_code == 0, result.output
+    return root
+
+
+def _copy(pack: Path, tmp_path: Path) -> Path:
+    """A copy of ``pack`` to change."""
+    root = tmp_path / "tiny"
+    shutil.copytree(pack, root)
     return root
 
 
@@ -179,8 +187,7 @@ def test_a_pack_fitted_with_minilm_routes_paraphrases(minilm_pack: Path) -> None
 
 
 def test_the_pack_setting_chooses_the_encoder(minilm_pack: Path, tmp_path: Path) -> None:
-    root = tmp_path / "tiny"
-    shutil.copytree(minilm_pack, root)
+    root = _copy(minilm_pack, tmp_path)
     (root / "corpus" / "pack.yaml").write_text("encoder: minilm\n", encoding="utf-8")
     assert Router.load(root).encoder_ == "minilm"
     assert Router.load(root, encoder="none").classifier_.encoder is None
@@ -192,8 +199,7 @@ def test_the_pack_setting_chooses_the_encoder(minilm_pack: Path, tmp_path: Path)
 def test_a_model_fitted_with_another_encoder_is_refused_naming_the_command(
     minilm_pack: Path, tmp_path: Path
 ) -> None:
-    root = tmp_path / "tiny"
-    shutil.copytree(minilm_pack, root)
+    root = _copy(minilm_pack, tmp_path)
     intents = root / "intents"
     shutil.copy(intents / "model.minilm.npz", intents / "model.npz")
     with pytest.raises(PackError) as info:
@@ -208,8 +214,7 @@ def test_a_model_fitted_with_another_encoder_is_refused_naming_the_command(
 def test_without_a_stored_model_one_is_fitted_with_a_warning_naming_the_command(
     minilm_pack: Path, tmp_path: Path
 ) -> None:
-    root = tmp_path / "tiny"
-    shutil.copytree(minilm_pack, root)
+    root = _copy(minilm_pack, tmp_path)
     (root / "intents" / "model.minilm.npz").unlink()
     with pytest.warns(UserWarning, match=f"ai-office calibrate --pack {root} --encoder minilm"):
         router = Router.load(root, encoder="minilm")
@@ -285,6 +290,77 @@ def test_a_classifier_given_with_an_encoder_uses_that_encoders_thresholds(
     assert router.encoder_ == "minilm"
     stored = Router.load(minilm_pack, encoder="minilm")
     assert router.policy_ == stored.policy_
+
+
+# -- the encoder gate ----------------------------------------------------------------------
+
+#: Questions for the tiny pack: two of its own examples, which its words decide, and the
+#: paraphrases: the words alone are unsure of the first (the gate sends it to the encoder)
+#: and sure of the second.
+GATE_QUESTIONS = ["where is my invoice", "refund my payment please", *(q for q, _ in PARAPHRASES)]
+
+
+def _encoded(router: Router, questions: list[str]) -> tuple[list, list[bool]]:
+    """Each question's decision (routed alone, distinct) and whether the encoder ran for it
+    (its cache misses grow with the texts it encodes)."""
+    encoder = router.classifier_.encoder
+    decisions, encoded = [], []
+    for question in questions:
+        before = encoder.misses
+        decisions.append(router.route(question).to_dict())
+        encoded.append(encoder.misses > before)
+    return decisions, encoded
+
+
+def test_the_gate_answers_what_the_words_decide_and_encodes_the_rest(
+    minilm_pack: Path,
+) -> None:
+    stored = yaml.safe_load((minilm_pack / "intents" / "calibration.minilm.yaml").read_text())
+    gate = stored["calibration"]["gate"]
+    assert 0 <= gate["margin"] < 1 and 0 < gate["skipped"] <= 1
+    # `calibrate --encoder` stored the model without an encoder the gate decides with.
+    assert (minilm_pack / "intents" / "model.npz").is_file()
+    gated = pickle.loads(pickle.dumps(Router.load(minilm_pack, encoder="minilm")))
+    assert gated.gate_ == gate["margin"]
+    decisions, encoded = _encoded(gated, GATE_QUESTIONS)
+    assert encoded == [False, False, True, False]
+    assert [d["unit"] for d in decisions] == ["billing", "billing", "billing", "support"]
+    # A skipped question is answered as the router without an encoder answers it, evidence
+    # included; an encoded one as the router that encodes every question.
+    words = Router.load(minilm_pack, encoder="none")
+    every = Router.load(minilm_pack, encoder="minilm", encode_all=True)
+    pairs = list(zip(GATE_QUESTIONS, decisions, encoded))
+    skipped = [q for q, _, e in pairs if not e]
+    assert [d for _, d, e in pairs if not e] == [words.route(q).to_dict() for q in skipped]
+    assert [d for _, d, e in pairs if e] == [every.route(q).to_dict() for q, _, e in pairs if e]
+    # In bulk, the same decisions.
+    bulk = Router.load(minilm_pack, encoder="minilm")
+    assert [d.to_dict() for d in bulk.route_many(GATE_QUESTIONS)] == decisions
+
+
+def test_encode_all_encodes_every_question(minilm_pack: Path) -> None:
+    every = Router.load(minilm_pack, encoder="minilm", encode_all=True)
+    assert every.gate_ is None
+    _, encoded = _encoded(every, [f"{q} today" for q in GATE_QUESTIONS])
+    assert encoded == [True] * len(GATE_QUESTIONS)
+    runner = CliRunner()
+    for command in ("ask", "eval", "chat", "batch"):
+        assert "--encode-all" in runner.invoke(cli, [command, "--help"]).output, command
+    args = ["ask", "--json", "--pack", str(minilm_pack), "--encoder", "minilm"]
+    result = runner.invoke(cli, [*args, "--encode-all", "where is my invoice"])
+    assert result.exit_code == 0, result.output
+    assert '"unit": "billing"' in result.output
+
+
+def test_without_the_words_only_model_every_question_is_encoded(
+    minilm_pack: Path, tmp_path: Path
+) -> None:
+    root = _copy(minilm_pack, tmp_path)
+    (root / "intents" / "model.npz").unlink()
+    router = Router.load(root, encoder="minilm")
+    assert router.gate_ is None
+    _, encoded = _encoded(router, ["where is my invoice please"])
+    assert encoded == [True]
 
 
 @pytest.mark.parametrize("name", ["minilm", "e5-small"])

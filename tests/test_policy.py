@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from router.policy import CLARIFY, OUT_OF_SCOPE, ROUTED, Policy, decide_many, fuse, top_k
+from router.policy import (
+    CLARIFY,
+    NEVER_SKIP,
+    OUT_OF_SCOPE,
+    ROUTED,
+    Policy,
+    decide_many,
+    fit_gate,
+    fuse,
+    skips_encoder,
+    top_k,
+)
 
 
 @pytest.mark.parametrize("width", [2, 3, 6, 151])
@@ -50,3 +61,45 @@ def test_fuse_adds_weighted_fuzzy_evidence_and_renormalises() -> None:
     fused = fuse(logits, np.array([[1.0, 0.0]]), Policy(temperature=1.0, fuzzy_weight=0.5))
     assert fused.tolist()[0] == pytest.approx([1.0 / 1.5, 0.5 / 1.5])
     assert fused.sum() == pytest.approx(1.0)
+
+
+def test_skips_encoder_only_for_routed_rows_at_or_past_the_margin() -> None:
+    fused = np.array([[0.875, 0.125], [0.625, 0.375], [0.75, 0.25], [0.875, 0.125]])
+    decisions = [ROUTED, ROUTED, ROUTED, OUT_OF_SCOPE]
+    best, second = np.zeros(4, dtype=int), np.ones(4, dtype=int)
+    skipped = skips_encoder(fused, decisions, best, second, 0.5)
+    # Margins 0.75, 0.25, 0.5 (at the gate: skipped), 0.75 (but refused: encoded).
+    assert skipped.tolist() == [True, False, True, False]
+
+
+def _gate_case(words_wrong_from: float) -> tuple[tuple, tuple, np.ndarray]:
+    """Twenty questions of two units with margins 0.05 to 1.0: the words-only model routes
+    them all to unit 0 and is wrong below ``words_wrong_from``; the encoder is always right."""
+    margin = np.linspace(0.05, 1.0, 20)
+    fused = np.column_stack([(1 + margin) / 2, (1 - margin) / 2])
+    truth = np.where(margin < words_wrong_from, 1, 0)
+    words = (fused, [ROUTED] * 20, np.zeros(20, dtype=int), np.ones(20, dtype=int))
+    encoded = ([ROUTED] * 20, truth.copy(), 1 - truth)
+    return words, encoded, truth
+
+
+def test_fit_gate_skips_the_most_while_within_tolerance_of_encoding_all() -> None:
+    words, encoded, truth = _gate_case(words_wrong_from=0.5)
+    gate, skipped, score, full = fit_gate(words, encoded, truth, None, tolerance=0.0)
+    assert full == 1.0 and score == 1.0
+    margins = np.linspace(0.05, 1.0, 20)
+    # The lowest gate that skips no question the words get wrong.
+    assert margins[margins < 0.5].max() < gate <= margins[margins >= 0.5].min()
+    assert skipped == pytest.approx((margins >= 0.5).mean())
+    # A looser tolerance lets it skip one wrong question (utility 19/20 = 0.95).
+    loose_gate, loose_skipped, loose_score, _ = fit_gate(
+        words, encoded, truth, None, tolerance=0.05
+    )
+    assert loose_gate < gate and loose_skipped > skipped and loose_score == pytest.approx(0.95)
+
+
+def test_fit_gate_never_skips_when_the_words_are_wrong_even_when_sure() -> None:
+    words, encoded, truth = _gate_case(words_wrong_from=1.1)  # wrong on every question
+    gate, skipped, score, full = fit_gate(words, encoded, truth, None, tolerance=0.0)
+    assert gate == NEVER_SKIP and skipped == 0.0 and score == full == 1.0
+    assert not skips_encoder(words[0], words[1], words[2], words[3], gate).any()

@@ -180,6 +180,9 @@ def test_bad_stored_calibration_is_a_pack_error_naming_the_fix(
         ("calibration:\n  policy: {floor: 7}\n", "threshold floor=7"),
         ("calibration:\n  fingerprint: [1]\n  policy: {}\n", "'fingerprint' must be text"),
         ("- just a list\n", "expected a mapping with a 'calibration' key"),
+        ("calibration:\n  policy: {}\n  gate: 0.5\n", "the encoder gate must be a mapping"),
+        ("calibration:\n  policy: {}\n  gate: {margin: 2}\n", "'margin' is a number from 0"),
+        ("calibration:\n  policy: {}\n  gate: {margin: .nan}\n", "got {'margin': nan}"),
     ],
 )
 def test_malformed_calibration_file_is_refused(make_pack, document: str, message: str) -> None:
