@@ -57,8 +57,10 @@ from router.text import normalise
 from router.training import (
     CalibrationResult,
     fit_calibration,
+    fit_encoder_gate,
     out_of_fold_scores,
     write_calibration,
+    write_model,
 )
 
 #: Throughput runs, each on a freshly loaded router; the median is reported.
@@ -276,6 +278,37 @@ print(json.dumps([
 """
 
 
+def _count_encoded(router: Router) -> list[str]:
+    """The texts ``router``'s encoder is given from now on (the list fills as it routes)."""
+    seen: list[str] = []
+    encoder = getattr(router.classifier_, "linear_", router.classifier_).encoder
+    if encoder is not None:
+        encode = encoder.encode
+
+        def counted(texts: Sequence[str]) -> np.ndarray:
+            seen.extend(texts)
+            return encode(texts)
+
+        encoder.encode = counted  # type: ignore[method-assign]
+    return seen
+
+
+def _scores(
+    best: Sequence[str], scores: np.ndarray, decisions: Sequence[str], eval_in: Sequence[Item]
+) -> dict[str, float]:
+    """In-scope accuracy, out-of-scope recall and AUROC of routed evaluation texts (the
+    in-scope ones first)."""
+    n_in = len(eval_in)
+    decided = np.array(decisions)
+    right = (decided[:n_in] == "routed") & (np.array(best[:n_in]) == [y for _, y in eval_in])
+    is_oos = np.r_[np.zeros(n_in), np.ones(len(scores) - n_in)]
+    return {
+        "in_scope_accuracy": _pct(right.mean()),
+        "oos_recall": _pct((decided[n_in:] == "out_of_scope").mean()),
+        "auroc": _pct(roc_auc_score(is_oos, 1.0 - np.asarray(scores))),
+    }
+
+
 def _throughput(
     root: Path, texts: Sequence[str], decisions: Sequence[str], encoder: str = "none"
 ) -> tuple[int, int, float]:
@@ -403,6 +436,20 @@ def _run(
             "fusion_tried": tried,
         }
     calibration = fit_calibration(pack, folds=folds, seed=seed, classifier=classifier)
+    gate = None
+    if encoder != "none":
+        # The encoder gate decides with the pack's own model and thresholds without an
+        # encoder (fitted on the same folds, stored as `ai-office calibrate` stores them),
+        # and is fitted on the out-of-fold scores of both: never on val.
+        write_calibration(pack, fit_calibration(pack, folds=folds, seed=seed))
+        write_model(pack)
+        pack = load_pack(root)
+        gate = fit_encoder_gate(pack, calibration, seed=seed)
+        calibration = replace(calibration, gate=gate)
+        fusion["encoder_gate"] = gate.as_dict()
+        # Stored now, so that the floor below is chosen on the router that is evaluated.
+        write_calibration(pack, calibration, encoder=encoder)
+        pack = load_pack(root)
     calibrate_seconds = time.perf_counter() - started
     open_policy = replace(calibration.policy, floor=0.0, margin=0.0)
 
@@ -424,6 +471,7 @@ def _run(
             folds=folds,
             fingerprint=pack.fingerprint(),
             n_examples=calibration.n_examples,
+            gate=gate,
         ),
         encoder=encoder,
     )
@@ -447,7 +495,13 @@ def _run(
     eval_oos = [t for t, _ in data.get(f"oos_{split}", [])]
     eval_oos += [t for t, y in data[split] if y == OOS]
     texts = [t for t, _ in eval_in] + eval_oos
+    encoded_texts = _count_encoded(router)
     best, scores, decisions = _route(router, texts)
+    if gate is not None:
+        fusion["encoded_share"] = round(len(encoded_texts) / len(texts), 4)
+        # The same router encoding every question, for comparison.
+        every = Router.load(pack, classifier=classifier, encoder=encoder, encode_all=True)
+        fusion["encode_all"] = _scores(*_route(every, texts), eval_in)
     queries_per_second, lean_per_second, single_ms = _throughput(
         root, texts, decisions, encoder
     )

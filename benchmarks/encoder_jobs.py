@@ -4,10 +4,12 @@ two threads each (what the workers did before they were told their share).
 
     python benchmarks/encoder_jobs.py --pack DIR --rows 40000 --encoders minilm
 
-The rows are the pack's training utterances with a varied greeting and closing (each a
-distinct text, so each is embedded); a file needs several blocks of about 3,500 rows for
-two workers to share it. Each figure is rows per second of the real command (load
-included), the median over ``--rounds``, the configurations interleaved.
+The rows are the questions of ``encoders.py`` (``--texts FILE``, the labelled sets for the
+bundled pack, else the pack's training utterances) with a varied greeting and closing (each
+a distinct text); a file needs several blocks of about 3,500 rows for two workers to share
+it. ``--encode-all`` measures with every question encoded (no gate) as well. Each figure
+is rows per second of the real command (load included), the median over ``--rounds``, the
+configurations interleaved.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from encoders import questions
 
 
 def rows_per_second(
-    path: Path, rows: int, pack: str | None, encoder: str, jobs: int, threads: int | None
+    path: Path,
+    rows: int,
+    pack: str | None,
+    encoder: str,
+    jobs: int,
+    threads: int | None,
+    encode_all: bool = False,
 ) -> float:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("AI_OFFICE_ENCODER_THREADS", None)
@@ -35,6 +43,7 @@ def rows_per_second(
     command = [str(Path(sys.executable).parent / "ai-office"), "batch", "-q"]
     command += ["--pack", pack] if pack else []
     command += ["--encoder", encoder, "--jobs", str(jobs), str(path)]
+    command += ["--encode-all"] if encode_all else []
     command += ["-o", str(path.with_suffix(".jsonl"))]
     started = time.perf_counter()
     subprocess.run(command, check=True, env=env, capture_output=True)
@@ -47,11 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=40000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--encoders", nargs="+", default=["minilm"])
+    parser.add_argument("--texts", help="a file of questions, one per line")
+    parser.add_argument("--encode-all", action="store_true", help="also without the gate")
+    parser.add_argument(
+        "--no-forced", action="store_true", help="skip the runs with two threads forced"
+    )
     args = parser.parse_args(argv)
+    shares = ((1, None), (2, None)) if args.no_forced else ((1, None), (2, None), (2, 2))
     configs = [
-        (name, jobs, threads)
+        (name, jobs, threads, every)
         for name in args.encoders
-        for jobs, threads in ((1, None), (2, None), (2, 2))
+        for every in ((False, True) if args.encode_all and name != "none" else (False,))
+        for jobs, threads in shares
         if not (name == "none" and threads)
     ]
     figures: dict[tuple, list[float]] = {c: [] for c in configs}
@@ -60,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["text"])
-            writer.writerows([q] for q in questions(args.rows, seed=11, pack=args.pack))
+            writer.writerows(
+                [q] for q in questions(args.rows, seed=11, pack=args.pack, texts=args.texts)
+            )
         for _ in range(args.rounds):
             for config in configs:
                 figures[config].append(rows_per_second(path, args.rows, args.pack, *config))
@@ -68,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
           f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| encoder | jobs | encoder threads per process | rows/s |")
     print("|---|---:|---|---:|")
-    for (name, jobs, threads), values in figures.items():
+    for (name, jobs, threads, every), values in figures.items():
         told = f"{threads} (forced)" if threads else "default (its share)"
-        print(f"| {name} | {jobs} | {told} | {statistics.median(values):,.0f} |")
+        label = f"{name} --encode-all" if every else name
+        print(f"| {label} | {jobs} | {told} | {statistics.median(values):,.0f} |")
     return 0
 
 
