@@ -327,6 +327,12 @@ def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) ->
                 f"{loaded.intents_dir} is missing or stale; run "
                 f"'{calibrate_command(loaded, encoder=encoder)}'"
             )
+        if policy_from_calibration(loaded) is None or stored_model(loaded) is None:
+            raise click.ClickException(
+                f"the stored model or calibration without an encoder in {loaded.intents_dir}, "
+                f"which the encoder gate decides with, is missing or stale; run "
+                f"'{calibrate_command(loaded, encoder=encoder)}'"
+            )
         click.echo(f"calibration with the encoder {encoder} is current")
         return
     loaded.intents_dir.mkdir(exist_ok=True)

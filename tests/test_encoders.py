@@ -361,6 +361,11 @@ def test_without_the_words_only_model_every_question_is_encoded(
     assert router.gate_ is None
     _, encoded = _encoded(router, ["where is my invoice please"])
     assert encoded == [True]
+    args = ["calibrate", "--check", "--pack", str(root), "--encoder", "minilm"]
+    check = CliRunner().invoke(cli, args)
+    assert check.exit_code == 1
+    assert "which the encoder gate decides with, is missing or stale" in check.output
+    assert f"run 'ai-office calibrate --pack {root} --encoder minilm'" in check.output
 
 
 @pytest.mark.parametrize("name", ["minilm", "e5-small"])
