@@ -273,7 +273,7 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     from .law import load_provisions
     from .law.articles import act_pack
     from .pack import load_pack
-    from .routing import calibrate_command, policy_from_calibration, stored_model
+    from .routing import calibrate_command
     from .training import fit_calibration, write_calibration, write_model
 
     loaded = load_pack(pack)
@@ -288,7 +288,7 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
     packs = [p for p in (loaded, loaded.topic_pack(), act) if p is not None]
     if check:
         for each in packs:
-            if policy_from_calibration(each) is None or stored_model(each) is None:
+            if not _stored_and_current(each):
                 raise click.ClickException(
                     f"the stored calibration or model in {each.intents_dir} is missing or "
                     f"stale; run '{calibrate_command(loaded)}'"
@@ -305,10 +305,21 @@ def calibrate(folds: int, check: bool, pack: str | None) -> None:
         click.echo(f"wrote {model}: the fitted model, loaded without scikit-learn")
 
 
+def _stored_and_current(pack: Any, encoder: str = "none") -> bool:
+    """Whether ``pack`` stores a model and calibration fitted with ``encoder`` on its
+    current training data."""
+    from .routing import policy_from_calibration, stored_model
+
+    return (
+        policy_from_calibration(pack, encoder=encoder) is not None
+        and stored_model(pack, encoder=encoder) is not None
+    )
+
+
 def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) -> None:
     """``calibrate --encoder NAME``: the pack's own model and thresholds with the encoder."""
     from .classifier import IntentClassifier
-    from .routing import calibrate_command, policy_from_calibration, stored_model
+    from .routing import calibrate_command
     from .training import (
         fit_calibration,
         fit_embedding_weight,
@@ -318,16 +329,13 @@ def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) ->
     )
 
     if check:
-        if (
-            policy_from_calibration(loaded, encoder=encoder) is None
-            or stored_model(loaded, encoder=encoder) is None
-        ):
+        if not _stored_and_current(loaded, encoder):
             raise click.ClickException(
                 f"the stored calibration or model for the encoder {encoder!r} in "
                 f"{loaded.intents_dir} is missing or stale; run "
                 f"'{calibrate_command(loaded, encoder=encoder)}'"
             )
-        if policy_from_calibration(loaded) is None or stored_model(loaded) is None:
+        if not _stored_and_current(loaded):
             raise click.ClickException(
                 f"the stored model or calibration without an encoder in {loaded.intents_dir}, "
                 f"which the encoder gate decides with, is missing or stale; run "
@@ -336,7 +344,7 @@ def _calibrate_encoder(loaded: Any, encoder: str, *, folds: int, check: bool) ->
         click.echo(f"calibration with the encoder {encoder} is current")
         return
     loaded.intents_dir.mkdir(exist_ok=True)
-    if policy_from_calibration(loaded) is None or stored_model(loaded) is None:
+    if not _stored_and_current(loaded):
         # The encoder gate decides with the pack's own model without an encoder first.
         words = fit_calibration(loaded, folds=folds)
         path = clean_for_display(str(write_calibration(loaded, words)))

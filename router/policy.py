@@ -182,14 +182,22 @@ def fit_policy(
 NEVER_SKIP = 1.01
 
 
+def _routed_margin(
+    fused: np.ndarray, decisions: Sequence[str], best: np.ndarray, second: np.ndarray
+) -> np.ndarray:
+    """How far each row's best unit is ahead of the second (fused probabilities) when the
+    row is routed; -inf when it is not (no gate skips it)."""
+    rows = np.arange(len(fused))
+    margin = fused[rows, best] - fused[rows, second]
+    return np.where(np.asarray(decisions) == ROUTED, margin, -np.inf)
+
+
 def skips_encoder(
     fused: np.ndarray, decisions: Sequence[str], best: np.ndarray, second: np.ndarray, gate: float
 ) -> np.ndarray:
     """Which rows the words alone decide: routed by the model without an encoder, with the
     best unit ahead of the second by at least ``gate`` (fused probabilities)."""
-    rows = np.arange(len(fused))
-    margin = fused[rows, best] - fused[rows, second]
-    return (np.asarray(decisions) == ROUTED) & (margin >= gate)
+    return _routed_margin(fused, decisions, best, second) >= gate
 
 
 def fit_gate(
@@ -213,9 +221,8 @@ def fit_gate(
     fused, w_decisions, w_best, w_second = words
     e_decisions, e_best, e_second = encoded
     full = utility(e_decisions, e_best, e_second, truth, oos_index)
-    rows = np.arange(len(fused))
-    margin = fused[rows, w_best] - fused[rows, w_second]
-    routed = np.asarray(w_decisions) == ROUTED
+    margin = _routed_margin(fused, w_decisions, w_best, w_second)
+    routed = np.isfinite(margin)
     w_arr, e_arr = np.asarray(w_decisions), np.asarray(e_decisions)
     # The margins of the routed rows, from the lowest (skips them all) up: the first gate
     # within tolerance skips the most.
@@ -223,7 +230,7 @@ def fit_gate(
     # skips what was measured here.)
     quantiles = np.quantile(margin[routed], np.linspace(0, 1, 201)) if routed.any() else []
     for gate in np.unique(np.floor(np.asarray(quantiles) * 1e4) / 1e4):
-        skip = routed & (margin >= gate)
+        skip = margin >= gate
         decisions = np.where(skip, w_arr, e_arr).tolist()
         best = np.where(skip, w_best, e_best)
         second = np.where(skip, w_second, e_second)

@@ -827,11 +827,13 @@ class Router:
                 s.encoded, self.policy_.temperature, self.words_policy_.temperature
             )
             model = softmax(logits, temperature[:, None])
-            top_terms = self.words_.top_terms_many(features, best)
-            rows = np.flatnonzero(s.encoded)
-            if len(rows):
-                encoded_terms = self.classifier_.top_terms_many(features[rows], best[rows])
-                for row, terms in zip(rows.tolist(), encoded_terms):
+            top_terms: list[tuple[tuple[str, float], ...]] = [()] * len(prepared)
+            for decider, rows in (
+                (self.words_, np.flatnonzero(~s.encoded)),
+                (self.classifier_, np.flatnonzero(s.encoded)),
+            ):
+                found = decider.top_terms_many(features[rows], best[rows]) if len(rows) else []
+                for row, terms in zip(rows.tolist(), found):
                     top_terms[row] = terms
         # Rounded once per chunk: Python's round() on numpy scalars is slow per item.
         # The best few classes, listed in class order.

@@ -197,22 +197,25 @@ def fit_calibration(
     )
 
 
+def _current_calibration(pack: Pack, encoder: str) -> dict | None:
+    """The pack's stored calibration fitted with ``encoder``, or None when absent or fitted
+    on other training data."""
+    data = pack.stored_calibration(encoder)
+    return data if data and data.get("fingerprint") == pack.fingerprint() else None
+
+
 def policy_from_calibration(pack: Pack, *, encoder: str = "none") -> Policy | None:
     """The pack's stored policy (fitted with ``encoder``), or None when absent or fitted on
     other training data."""
-    data = pack.stored_calibration(encoder)
-    if not data or data.get("fingerprint") != pack.fingerprint():
-        return None
-    return Policy(**{k: float(v) for k, v in data["policy"].items()})
+    data = _current_calibration(pack, encoder)
+    return None if data is None else Policy(**{k: float(v) for k, v in data["policy"].items()})
 
 
 def gate_from_calibration(pack: Pack, *, encoder: str) -> float | None:
     """The encoder gate's margin stored with ``encoder``'s calibration, or None when there
     is none (or the calibration is stale)."""
-    data = pack.stored_calibration(encoder)
-    if not data or data.get("fingerprint") != pack.fingerprint() or "gate" not in data:
-        return None
-    return float(data["gate"]["margin"])
+    data = _current_calibration(pack, encoder)
+    return None if data is None or "gate" not in data else float(data["gate"]["margin"])
 
 
 def fit_encoder_gate(pack: Pack, encoded: CalibrationResult, *, seed: int = 0) -> EncoderGate:

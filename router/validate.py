@@ -128,6 +128,12 @@ def check_messages(messages: dict[str, str], path: Path, *, line: int | None = N
                 )
 
 
+def _number_in(value: Any, low: float, high: float) -> bool:
+    """Whether ``value`` is a finite number (not a bool) from ``low`` to ``high``."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value) and low <= value <= high
+
+
 def check_calibration(data: Any, path: Path) -> dict[str, Any]:
     """The ``calibration`` mapping of a stored ``calibration.yaml``, its thresholds checked
     to be finite numbers in :data:`POLICY_RANGES`.
@@ -150,8 +156,7 @@ def check_calibration(data: Any, path: Path) -> dict[str, Any]:
             known = ", ".join(POLICY_RANGES)
             raise PackError(f"unknown threshold {key!r} (known: {known}); {hint}", path=path)
         low, high = POLICY_RANGES[key]
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not (number and math.isfinite(value) and low <= value <= high):
+        if not _number_in(value, low, high):
             raise PackError(
                 f"threshold {key}={value!r} must be a number from {low} to {high}; {hint}",
                 path=path,
@@ -159,8 +164,8 @@ def check_calibration(data: Any, path: Path) -> dict[str, Any]:
     gate = calibration.get("gate")
     if gate is not None:
         margin = gate.get("margin") if isinstance(gate, dict) else None
-        number = isinstance(margin, int | float) and not isinstance(margin, bool)
-        if not (number and math.isfinite(margin) and 0.0 <= margin <= 1.01):
+        # Up to router.policy.NEVER_SKIP (not imported: router.policy depends on this module).
+        if not _number_in(margin, 0.0, 1.01):
             raise PackError(
                 f"the encoder gate must be a mapping whose 'margin' is a number from 0 to "
                 f"1.01, got {gate!r}; {hint}",
