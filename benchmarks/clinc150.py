@@ -511,14 +511,12 @@ def _run(
     best_in, scores_in, scores_oos = np.array(best[:n_in]), scores[:n_in], scores[n_in:]
     decided = np.array(decisions)
     closed = best_in == truth
-    in_right = (decided[:n_in] == "routed") & closed
+    main = _scores(best, scores, decisions, eval_in)
     oos_rejected = decided[n_in:] == "out_of_scope"
     flagged = decided == "out_of_scope"
     precision = oos_rejected.sum() / max(int(flagged.sum()), 1)
     recall = oos_rejected.mean()
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    is_oos = np.r_[np.zeros(n_in), np.ones(len(scores_oos))]
-    auroc = roc_auc_score(is_oos, 1.0 - scores)
 
     def accuracy_at_recall(target: float) -> float:
         # The floor that rejects ``target`` of the out-of-scope queries (ties rejected too).
@@ -538,11 +536,11 @@ def _run(
         "n_out_of_scope": len(eval_oos),
         "n_train": sum(1 for _, y in data["train"] if y != OOS),
         "n_intents": len(set(truth) | {y for _, y in data["train"] if y != OOS}),
-        "in_scope_accuracy": _pct(in_right.mean()),
-        "oos_recall": _pct(recall),
+        "in_scope_accuracy": main["in_scope_accuracy"],
+        "oos_recall": main["oos_recall"],
         "oos_precision": _pct(precision),
         "oos_f1": _pct(f1),
-        "auroc": _pct(auroc),
+        "auroc": main["auroc"],
         "closed_set_accuracy": _pct(closed.mean()),
         "in_scope_accuracy_at_80_oos_recall": accuracy_at_recall(0.8),
         "in_scope_accuracy_at_90_oos_recall": accuracy_at_recall(0.9),
