@@ -40,10 +40,25 @@ def _remember_encode_all(ctx: click.Context, param: click.Parameter, value: bool
     ctx.meta["router.encode_all"] = value
 
 
+def _remember_gate(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+    ctx.meta["router.gate"] = value
+
+
 def pack_option(func: F) -> F:
-    """The ``--pack PATH``, ``--encoder NAME`` and ``--encode-all`` options shared by every
-    command that routes (the encoder settings reach :func:`load_router` through the click
-    context, so that the commands' signatures need not change)."""
+    """The ``--pack PATH``, ``--encoder NAME``, ``--encode-all`` and ``--gate MARGIN``
+    options shared by every command that routes (the encoder settings reach
+    :func:`load_router` through the click context, so that the commands' signatures need
+    not change)."""
+    func = click.option(
+        "--gate",
+        type=click.FloatRange(0, 1),
+        default=None,
+        metavar="MARGIN",
+        expose_value=False,
+        callback=_remember_gate,
+        help="With an encoder, this gate (0-1) instead of the pack's fitted one: higher "
+        "encodes more questions, for better out-of-scope ranking at lower speed.",
+    )(func)
     func = click.option(
         "--encode-all",
         is_flag=True,
@@ -83,11 +98,26 @@ def encode_all() -> bool:
     return False if ctx is None else bool(ctx.meta.get("router.encode_all"))
 
 
+def chosen_gate() -> float | None:
+    """The ``--gate`` given to the running command (None: the pack's fitted gate).
+
+    Raises:
+        click.UsageError: ``--encode-all`` was given too.
+    """
+    ctx = click.get_current_context(silent=True)
+    gate = None if ctx is None else ctx.meta.get("router.gate")
+    if gate is not None and encode_all():
+        raise click.UsageError("--gate and --encode-all contradict each other; give one")
+    return gate
+
+
 def load_router(pack: str | None) -> Router:
     """Load and fit the router, lazily importing the heavy parts."""
     from .routing import Router
 
-    return Router.load(pack, encoder=chosen_encoder(), encode_all=encode_all())
+    return Router.load(
+        pack, encoder=chosen_encoder(), encode_all=encode_all(), gate=chosen_gate()
+    )
 
 
 def handle_errors(func: F) -> F:
@@ -384,7 +414,12 @@ def chat(quiet: bool, as_json: bool, pack: str | None) -> None:
         loaded = dataclasses.replace(loaded, encoder=chosen_encoder())
     sys.exit(
         start_chat(
-            loaded, quiet=quiet, as_json=as_json, color=use_color(), encode_all=encode_all()
+            loaded,
+            quiet=quiet,
+            as_json=as_json,
+            color=use_color(),
+            encode_all=encode_all(),
+            gate=chosen_gate(),
         )
     )
 

@@ -93,16 +93,18 @@ class RouterLoader:
         return loader
 
     @classmethod
-    def for_pack(cls, pack: Pack, *, encode_all: bool = False) -> RouterLoader:
-        """A loader that fits a router on ``pack`` when started (``encode_all``: see
-        :class:`router.routing.Router`)."""
+    def for_pack(
+        cls, pack: Pack, *, encode_all: bool = False, gate: float | None = None
+    ) -> RouterLoader:
+        """A loader that fits a router on ``pack`` when started (``encode_all`` and
+        ``gate``: see :class:`router.routing.Router`)."""
 
         def fit() -> Router:
             from .language import warm_up
             from .routing import Router  # the heavy imports stay off the path to the prompt
 
             warm_up(background=True)  # the language identifier, beside the fit
-            return Router.load(pack, encode_all=encode_all)
+            return Router.load(pack, encode_all=encode_all, gate=gate)
 
         return cls(fit)
 
@@ -751,6 +753,7 @@ def start_chat(
     as_json: bool = False,
     color: bool = False,
     encode_all: bool = False,
+    gate: float | None = None,
 ) -> int:
     """Run ``ai-office chat`` on the process's streams; returns the exit code.
 
@@ -760,7 +763,7 @@ def start_chat(
     if sys.stdin is None:
         # Started with file descriptor 0 closed (`<&-`): Python sets sys.stdin to None.
         raise InputError("cannot read stdin: it is closed; run the chat with input to read")
-    loader = RouterLoader.for_pack(pack, encode_all=encode_all)
+    loader = RouterLoader.for_pack(pack, encode_all=encode_all, gate=gate)
     if as_json or not (sys.stdin.isatty() and sys.stdout.isatty()):
         lines = read_lines(sys.stdin)
         return run_lines(

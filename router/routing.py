@@ -141,6 +141,12 @@ class Router:
             encoder's calibration) is answered without the encoder: most questions are,
             at a fraction of the time (docs/encoders.md). No effect without an encoder, or
             when the pack stores no gate.
+        gate: with an encoder, this gate instead of the one stored with the pack's
+            calibration: a margin from 0 to 1. The higher it is, the more questions go to
+            the encoder: better out-of-scope ranking, fewer questions per second (the
+            trade-off on CLINC150 is in benchmarks/results/encoders.md). Needs the pack's
+            model and calibration without an encoder, which ``ai-office calibrate
+            --encoder NAME`` stores. No effect without an encoder.
 
     A fitted router may be shared by threads: its caches are filled under locks.
     """
@@ -154,6 +160,7 @@ class Router:
         encoder: str | None = None,
         cache_size: int = 4096,
         encode_all: bool = False,
+        gate: float | None = None,
     ) -> None:
         self.classifier = classifier
         self.matcher = matcher
@@ -161,6 +168,7 @@ class Router:
         self.encoder = encoder
         self.cache_size = cache_size
         self.encode_all = encode_all
+        self.gate = gate
 
     @classmethod
     def load(cls, pack: str | Path | Pack | None = None, **settings: object) -> Router:
@@ -186,6 +194,7 @@ class Router:
             named = getattr(self.classifier, "encoder", None)
             encoder = named.name if hasattr(named, "name") else (named or "none")
         get_encoder(encoder)  # an unknown name is an error before any work
+        self._check_gate()
         self.encoder_ = encoder
         classifier = self.classifier
         stored = None if classifier is not None else stored_model(pack, encoder=encoder)
@@ -246,6 +255,18 @@ class Router:
         self._lock = threading.Lock()  # for the caches and what is built on first use
         return self
 
+    def _check_gate(self) -> None:
+        given = self.gate
+        if given is None:
+            return
+        if isinstance(given, bool) or not isinstance(given, (int, float)) or not 0 <= given <= 1:
+            raise InputError(f"gate must be a margin from 0 to 1, got {given!r}")
+        if self.encode_all:
+            raise InputError(
+                "gate and encode_all contradict each other: the gate skips the encoder for "
+                "what the words decide, encode_all never does; give one of them"
+            )
+
     def _fit_gate(self, pack: Pack, encoder: str) -> None:
         """Set up the encoder gate: the pack's stored model without an encoder and its
         policy decide first, and the encoder runs only for what they do not decide.
@@ -255,16 +276,29 @@ class Router:
         otherwise every question is encoded.
         """
         self.gate_: float | None = None
+        given = self.gate
         if encoder == "none" or self.encode_all:
             return
-        gate = gate_from_calibration(pack, encoder=encoder)
+        gate = gate_from_calibration(pack, encoder=encoder) if given is None else float(given)
         words = None if gate is None else stored_model(pack)
         words_policy = None if words is None else policy_from_calibration(pack)
-        if gate is None or words is None or words_policy is None:
-            return
         linear = getattr(self.classifier_, "linear_", self.classifier_)
-        if [str(c) for c in words.classes_] != self.classes_ or not words.shares_features(linear):
+        usable = (
+            gate is not None
+            and words is not None
+            and words_policy is not None
+            and [str(c) for c in words.classes_] == self.classes_
+            and words.shares_features(linear)
+        )
+        if not usable:
+            if given is not None:
+                raise PackError(
+                    f"the gate {given} needs the pack's model and calibration without an "
+                    f"encoder, current and fitted with the same words as the {encoder} "
+                    f"model: run '{calibrate_command(pack, encoder=encoder)}'"
+                )
             return
+        assert gate is not None and words is not None and words_policy is not None
         self.gate_ = gate
         self.words_ = words
         self.words_policy_ = words_policy

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -28,7 +29,7 @@ from router.encoders import (
     get_encoder,
     length_batches,
 )
-from router.errors import EncoderError, PackError
+from router.errors import EncoderError, InputError, PackError
 from router.linear import LinearTextModel
 
 if os.environ.get("AI_OFFICE_REQUIRE_SEMANTIC") != "1":
@@ -350,6 +351,55 @@ def test_encode_all_encodes_every_question(minilm_pack: Path) -> None:
     result = runner.invoke(cli, [*args, "--encode-all", "where is my invoice"])
     assert result.exit_code == 0, result.output
     assert '"unit": "billing"' in result.output
+
+
+def test_a_gate_given_replaces_the_stored_one_and_a_higher_one_encodes_more(
+    minilm_pack: Path,
+) -> None:
+    stored = yaml.safe_load((minilm_pack / "intents" / "calibration.minilm.yaml").read_text())
+    words = Router.load(minilm_pack, encoder="none")
+    words_decided = [words.route(q) for q in GATE_QUESTIONS]
+    routed = [d.decision == "routed" for d in words_decided]
+    decisions, encoded = {}, {}
+    for gate in (0.0, None, 1.0):
+        # A copy each: an encoder's cache would hide what an earlier router encoded.
+        router = pickle.loads(pickle.dumps(Router.load(minilm_pack, encoder="minilm", gate=gate)))
+        assert router.gate_ == (stored["calibration"]["gate"]["margin"] if gate is None else gate)
+        decisions[gate], encoded[gate] = _encoded(router, GATE_QUESTIONS)
+    # Gate 0 leaves to the encoder only what the words do not route, and answers the rest
+    # as the words do: the paraphrase they misroute included.
+    assert encoded[0.0] == [not r for r in routed]
+    assert [d["unit"] for d in decisions[0.0]] == [d.to_dict()["unit"] for d in words_decided]
+    assert [d["unit"] for d in decisions[1.0]] == ["billing", "billing", "billing", "support"]
+    assert all(low <= high for low, high in zip(encoded[0.0], encoded[None]))
+    assert all(low <= high for low, high in zip(encoded[None], encoded[1.0]))
+    assert sum(encoded[1.0]) > sum(encoded[0.0])
+
+
+def test_a_gate_out_of_range_or_beside_encode_all_or_without_the_words_model_is_refused(
+    minilm_pack: Path, tmp_path: Path
+) -> None:
+    for bad in (-0.1, 1.5, True, "0.5"):
+        with pytest.raises(InputError, match="gate must be a margin from 0 to 1"):
+            Router.load(minilm_pack, encoder="minilm", gate=bad)
+    with pytest.raises(InputError, match="gate and encode_all contradict each other"):
+        Router.load(minilm_pack, encoder="minilm", gate=0.5, encode_all=True)
+    root = _copy(minilm_pack, tmp_path)
+    (root / "intents" / "model.npz").unlink()
+    command = re.escape(f"run 'ai-office calibrate --pack {root} --encoder minilm'")
+    with pytest.raises(PackError, match=command):
+        Router.load(root, encoder="minilm", gate=0.5)
+    runner = CliRunner()
+    args = ["ask", "--json", "--pack", str(minilm_pack), "--encoder", "minilm"]
+    result = runner.invoke(cli, [*args, "--gate", "0", "where is my invoice"])
+    assert result.exit_code == 0, result.output
+    assert '"unit": "billing"' in result.output
+    wrong = runner.invoke(cli, [*args, "--gate", "1.5", "where is my invoice"])
+    assert wrong.exit_code == 2 and "1.5 is not in the range" in wrong.output
+    both = runner.invoke(cli, [*args, "--gate", "0.5", "--encode-all", "where is my invoice"])
+    assert both.exit_code == 2 and "--gate and --encode-all contradict" in both.output
+    for command in ("ask", "eval", "chat", "batch"):
+        assert "--gate MARGIN" in runner.invoke(cli, [command, "--help"]).output, command
 
 
 def test_without_the_words_only_model_every_question_is_encoded(
