@@ -247,11 +247,15 @@ def report(
     return "\n".join(lines)
 
 
+#: The languages the bundled pack's training data was first written in.
+FIRST_LANGUAGES = ("en", "fr", "de", "it", "es")
+
 SETS = (
     "dev.yaml",
     "multilingual.yaml (held out)",
     "topics.yaml (held out)",
     "heldout3.yaml (held out)",
+    "heldout4.yaml (held out)",
     "tune3.yaml",
 )
 
@@ -298,6 +302,15 @@ def accuracy(encoder: str) -> dict[str, float]:
             right += answer == item["unit"]
             total += 1
     out["parallel.yaml (held out) agreement with English"] = 100 * agree / total
+    # heldout4 by language: the five languages the pack was first written in, and the rest.
+    held = yaml.safe_load((data / "heldout4.yaml").read_text(encoding="utf-8"))
+    for label, chosen in (
+        ("en/fr/de/it/es", lambda lang: lang in FIRST_LANGUAGES),
+        ("other languages", lambda lang: lang not in FIRST_LANGUAGES),
+    ):
+        part = [i for i in held if chosen(i["lang"])]
+        hits = sum(got(i["text"]) == i["unit"] for i in part)
+        out[f"heldout4.yaml (held out) {label} ({len(part)}) accuracy"] = 100 * hits / len(part)
     out["parallel.yaml (held out) fr/de/it/es accuracy"] = 100 * right / total
     return out
 
