@@ -99,6 +99,8 @@ def _typo(rng: random.Random, word: str) -> str:
     """``word`` with one letter dropped, added, changed, or two neighbours swapped."""
     i = rng.randrange(len(word) + 1)
     letter = rng.choice("abcdeilnorstuyzé")
+    if not word:  # a one-letter word ("a") dropped to nothing by the first typo
+        return letter
     j = min(i, len(word) - 2) if len(word) > 1 else 0
     return rng.choice(
         [

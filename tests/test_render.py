@@ -39,7 +39,7 @@ SCRIPT = [
     ("topic without a page", "cloud computing"),
     ("long question", LONG_QUESTION),
     ("/why long", "/why"),
-    ("clarify", "who funds AI for cancer diagnosis research?"),
+    ("clarify", "who handles AI for cancer diagnosis research funding?"),
     ("pick hint", "3"),
     ("pick", "2"),
     ("/why picked", "/why"),
