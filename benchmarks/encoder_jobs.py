@@ -35,6 +35,7 @@ def rows_per_second(
     jobs: int,
     threads: int | None,
     encode_all: bool = False,
+    gate: float | None = None,
 ) -> float:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("AI_OFFICE_ENCODER_THREADS", None)
@@ -44,6 +45,7 @@ def rows_per_second(
     command += ["--pack", pack] if pack else []
     command += ["--encoder", encoder, "--jobs", str(jobs), str(path)]
     command += ["--encode-all"] if encode_all else []
+    command += ["--gate", str(gate)] if gate is not None else []
     command += ["-o", str(path.with_suffix(".jsonl"))]
     started = time.perf_counter()
     subprocess.run(command, check=True, env=env, capture_output=True)

@@ -28,10 +28,8 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from clinc150 import (
     read_clinc,
     split_threshold,
 )
+from encoder_jobs import rows_per_second
 from encoders import questions
 
 from router import Router
@@ -103,28 +102,6 @@ def _setting(gate: float | None) -> dict[str, Any]:
     return {"encode_all": True} if gate is None else {"gate": gate}
 
 
-def batch_rows_per_second(
-    pack: Path, encoder: str, rows: Path, n: int, gate: float | None
-) -> float:
-    """Rows per second of ``ai-office batch --jobs 2`` on ``rows`` (start-up included)."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    env.pop("AI_OFFICE_ENCODER_THREADS", None)
-    command = [str(Path(sys.executable).parent / "ai-office"), "batch", "-q", "--pack", str(pack)]
-    command += [
-        "--encoder",
-        encoder,
-        "--jobs",
-        "2",
-        str(rows),
-        "-o",
-        str(rows.with_suffix(".jsonl")),
-    ]
-    command += ["--encode-all"] if gate is None else ["--gate", str(gate)]
-    started = time.perf_counter()
-    subprocess.run(command, check=True, env=env, capture_output=True)
-    return n / (time.perf_counter() - started)
-
-
 def batch_share(pack: Path, encoder: str, texts: list[str], gate: float | None) -> float:
     """The share of ``texts`` the router sends to its encoder."""
     router = Router.load(load_pack(pack), encoder=encoder, **_setting(gate))
@@ -171,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
                 batch_share(pack, args.encoder, rows[:SHARE_SAMPLE], gate), 4
             )
             figures["batch_rows_per_second"] = round(
-                batch_rows_per_second(pack, args.encoder, rows_file, args.rows, gate)
+                rows_per_second(
+                    rows_file, args.rows, str(pack), args.encoder, 2, None, gate is None, gate
+                )
             )
             results.append(figures)
             print(json.dumps(figures), file=sys.stderr, flush=True)

@@ -43,6 +43,7 @@ from .training import (
     gate_from_calibration,
     policy_from_calibration,
 )
+from .validate import number_in
 
 if TYPE_CHECKING:
     from .classifier import IntentClassifier
@@ -259,7 +260,7 @@ class Router:
         given = self.gate
         if given is None:
             return
-        if isinstance(given, bool) or not isinstance(given, (int, float)) or not 0 <= given <= 1:
+        if not number_in(given, 0.0, 1.0):
             raise InputError(f"gate must be a margin from 0 to 1, got {given!r}")
         if self.encode_all:
             raise InputError(

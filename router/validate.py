@@ -32,6 +32,7 @@ __all__ = [
     "check_messages",
     "check_model",
     "check_model_file",
+    "number_in",
 ]
 
 #: The fields each reply template may use; ``routed.<unit>`` and ``topic.<unit>`` take
@@ -128,7 +129,7 @@ def check_messages(messages: dict[str, str], path: Path, *, line: int | None = N
                 )
 
 
-def _number_in(value: Any, low: float, high: float) -> bool:
+def number_in(value: Any, low: float, high: float) -> bool:
     """Whether ``value`` is a finite number (not a bool) from ``low`` to ``high``."""
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return number and math.isfinite(value) and low <= value <= high
@@ -156,7 +157,7 @@ def check_calibration(data: Any, path: Path) -> dict[str, Any]:
             known = ", ".join(POLICY_RANGES)
             raise PackError(f"unknown threshold {key!r} (known: {known}); {hint}", path=path)
         low, high = POLICY_RANGES[key]
-        if not _number_in(value, low, high):
+        if not number_in(value, low, high):
             raise PackError(
                 f"threshold {key}={value!r} must be a number from {low} to {high}; {hint}",
                 path=path,
@@ -165,7 +166,7 @@ def check_calibration(data: Any, path: Path) -> dict[str, Any]:
     if gate is not None:
         margin = gate.get("margin") if isinstance(gate, dict) else None
         # Up to router.policy.NEVER_SKIP (not imported: router.policy depends on this module).
-        if not _number_in(margin, 0.0, 1.01):
+        if not number_in(margin, 0.0, 1.01):
             raise PackError(
                 f"the encoder gate must be a mapping whose 'margin' is a number from 0 to "
                 f"1.01, got {gate!r}; {hint}",
